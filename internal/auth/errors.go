@@ -1,0 +1,72 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each maps to one HTTP status in the API layer, and nowhere else.
+const (
+	EInvalid      = "invalid"      // input failed validation (400)
+	EConflict     = "conflict"     // a unique value is taken (409)
+	EUnauthorized = "unauthorized" // wrong credentials or no session (401)
+	ENotFound     = "not_found"    // no such thing (404)
+	EInternal     = "internal"     // anything else (500); its message is never shown
+)
+
+// Error is authme's one error type: a code for the status, a message that is safe to
+// show, and the fields at fault, keyed by field name.
+type Error struct {
+	Code    string
+	Message string
+	Fields  map[string]string
+}
+
+func (e *Error) Error() string {
+	if len(e.Fields) == 0 {
+		return fmt.Sprintf("%s: %s", e.Code, e.Message)
+	}
+	return fmt.Sprintf("%s: %s %v", e.Code, e.Message, e.Fields)
+}
+
+// Errorf returns an *Error with code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or EInternal.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// Messages shared by the contract: the API's bodies use exactly these.
+const (
+	MsgBadRequest        = "Bad Request"
+	MsgInvalidCredential = "Invalid credentials"
+	MsgUserExists        = "User already exists"
+	MsgAuthRequired      = "Authentication required"
+)
+
+// ErrInvalidCredentials is returned for an unknown account and a wrong password alike.
+var ErrInvalidCredentials = &Error{Code: EUnauthorized, Message: MsgInvalidCredential}
+
+// ErrNotFound is returned by stores when a lookup matches nothing.
+var ErrNotFound = &Error{Code: ENotFound, Message: "not found"}
+
+// invalid builds the 400 error for a set of field messages.
+func invalid(fields map[string]string) *Error {
+	return &Error{Code: EInvalid, Message: MsgBadRequest, Fields: fields}
+}
+
+// Conflict builds the 409 error naming the fields whose values are taken.
+func Conflict(fields ...string) *Error {
+	e := &Error{Code: EConflict, Message: MsgUserExists, Fields: map[string]string{}}
+	for _, f := range fields {
+		e.Fields[f] = fmt.Sprintf("User with that %s already exists", f)
+	}
+	return e
+}

@@ -1,0 +1,138 @@
+// Package store keeps authme's data in SQLite (development, tests) or PostgreSQL
+// (production) behind one type. The SQL is written by hand and is the same for both
+// dialects except for the few statements in dialect.go.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // pure-Go SQLite, so authme builds with CGO_ENABLED=0
+)
+
+// Options says which database to open.
+type Options struct {
+	DatabaseURL string        // PostgreSQL URL; when empty, SQLite at File
+	File        string        // SQLite file; its folder is created when missing
+	Schema      string        // PostgreSQL schema for every table; "" for the default
+	MaxConns    int           // pool size; 0 picks a default
+	Timeout     time.Duration // deadline for each database call; 0 picks a default
+}
+
+// DefaultTimeout bounds each database call when Options.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
+// DB is an open database.
+type DB struct {
+	sql     *sql.DB
+	d       dialect
+	schema  string
+	timeout time.Duration
+}
+
+// Open opens the database and checks that it answers.
+func Open(ctx context.Context, o Options) (*DB, error) {
+	db := &DB{schema: o.Schema, timeout: o.Timeout}
+	if db.timeout <= 0 {
+		db.timeout = DefaultTimeout
+	}
+	var err error
+	if o.DatabaseURL != "" {
+		db.d = postgresDialect
+		db.sql, err = openPostgres(o)
+	} else {
+		db.d = sqliteDialect
+		db.sql, err = openSQLite(o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.sql.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openSQLite(o Options) (*sql.DB, error) {
+	if o.File == "" {
+		return nil, errors.New("open sqlite: no file given")
+	}
+	if dir := filepath.Dir(o.File); dir != "." {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	// WAL lets readers run beside the writer; IMMEDIATE transactions take the write lock
+	// up front, so concurrent writers wait on busy_timeout instead of failing to upgrade.
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+o.File+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", o.File, err)
+	}
+	n := o.MaxConns
+	if n <= 0 {
+		n = 8
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	return db, nil
+}
+
+func openPostgres(o Options) (*sql.DB, error) {
+	cfg, err := pgx.ParseConfig(o.DatabaseURL)
+	if err != nil {
+		// The parse error can quote the URL, password included; say only what is wrong.
+		return nil, errors.New("open postgres: DATABASE_URL is not a valid PostgreSQL URL")
+	}
+	if o.Schema != "" {
+		cfg.RuntimeParams["search_path"] = quoteIdent(o.Schema)
+	}
+	db := stdlib.OpenDB(*cfg)
+	n := o.MaxConns
+	if n <= 0 {
+		n = 10
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	return db, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error { return db.sql.Close() }
+
+// Dialect names the database kind: "sqlite" or "postgres".
+func (db *DB) Dialect() string { return db.d.name }
+
+// SQL exposes the pool for tests and health checks.
+func (db *DB) SQL() *sql.DB { return db.sql }
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	if err := db.sql.PingContext(ctx); err != nil {
+		return fmt.Errorf("connect to %s: %w", db.d.name, err)
+	}
+	return nil
+}
+
+// deadline gives one database call its time limit.
+func (db *DB) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, db.timeout)
+}
+
+func quoteIdent(s string) string { return pgx.Identifier{s}.Sanitize() }

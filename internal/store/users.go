@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"authme/internal/auth"
+)
+
+// CreateUser inserts a user. The unique indexes decide duplicates, so two concurrent
+// sign-ups of one name cannot both succeed; the loser gets an auth.Conflict naming every
+// field that is taken.
+func (db *DB) CreateUser(ctx context.Context, username, email, passwordHash string) (auth.User, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	u := auth.User{Username: username, Email: email}
+	err := db.sql.QueryRowContext(ctx,
+		`INSERT INTO "Users" ("username", "email", "hashedPassword") VALUES ($1, $2, $3) RETURNING "id"`,
+		username, email, []byte(passwordHash)).Scan(&u.ID)
+	if what, dup := db.d.uniqueViolation(err); dup {
+		return auth.User{}, db.conflict(ctx, username, email, conflictField(what))
+	}
+	if err != nil {
+		return auth.User{}, fmt.Errorf("insert user: %w", err)
+	}
+	return u, nil
+}
+
+// conflict builds the error for a refused insert, naming each taken field. The index
+// named in the violation is the fallback when the other row has gone since.
+func (db *DB) conflict(ctx context.Context, username, email, fallback string) error {
+	var fields []string
+	var nameTaken, emailTaken bool
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT lower("username") = lower($1), lower("email") = lower($2) FROM "Users"
+		 WHERE lower("username") = lower($1) OR lower("email") = lower($2)`, username, email)
+	if err == nil {
+		for rows.Next() {
+			var n, e bool
+			if rows.Scan(&n, &e) == nil {
+				nameTaken, emailTaken = nameTaken || n, emailTaken || e
+			}
+		}
+		rows.Close()
+	}
+	if emailTaken {
+		fields = append(fields, "email")
+	}
+	if nameTaken {
+		fields = append(fields, "username")
+	}
+	if len(fields) == 0 {
+		fields = []string{fallback}
+	}
+	return auth.Conflict(fields...)
+}
+
+// UserCredentials finds the user whose username or email equals credential, ignoring
+// case, with their password hash.
+func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Credentials, error) {
+	// PostgreSQL text holds neither NUL nor invalid UTF-8, and no stored name has them.
+	if strings.IndexByte(credential, 0) >= 0 || !utf8.ValidString(credential) {
+		return auth.Credentials{}, auth.ErrNotFound
+	}
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var c auth.Credentials
+	var hash []byte
+	err := db.sql.QueryRowContext(ctx,
+		`SELECT "id", "username", "email", "hashedPassword" FROM "Users"
+		 WHERE lower("username") = lower($1) OR lower("email") = lower($1) LIMIT 1`, credential).
+		Scan(&c.ID, &c.Username, &c.Email, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Credentials{}, auth.ErrNotFound
+	}
+	if err != nil {
+		return auth.Credentials{}, fmt.Errorf("find user by credential: %w", err)
+	}
+	c.PasswordHash = string(hash)
+	return c, nil
+}
+
+// SetPasswordHash replaces a user's password hash.
+func (db *DB) SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	res, err := db.sql.ExecContext(ctx,
+		`UPDATE "Users" SET "hashedPassword" = $1, "updatedAt" = CURRENT_TIMESTAMP WHERE "id" = $2`,
+		[]byte(passwordHash), userID)
+	if err != nil {
+		return fmt.Errorf("set password hash of user %d: %w", userID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return auth.ErrNotFound
+	}
+	return nil
+}
