@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"authme/internal/auth"
+	"authme/internal/httpapi"
+	"authme/internal/session"
+	"authme/internal/store"
+)
+
+// ShutdownTimeout is how long in-flight requests get to finish after SIGINT or SIGTERM.
+const ShutdownTimeout = 10 * time.Second
+
+// serve is the seed's bin/www: check the database, prepare it in development, listen.
+func (e env) serve(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	migrate := fs.Bool("migrate", false, "apply pending migrations before serving")
+	if err := fs.Parse(args); err != nil {
+		return usageError("serve: " + err.Error())
+	}
+	if e.cfg.JWTSecretGenerated {
+		e.log.Warn("JWT_SECRET is not set: using a random secret for this process, so sessions end when it stops; set JWT_SECRET (openssl rand -base64 48) to keep them")
+	} else if len(e.cfg.JWTSecret) < 32 {
+		e.log.Warn("JWT_SECRET is shorter than 32 bytes; production refuses it (make one with openssl rand -base64 48)")
+	}
+
+	db, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	e.log.Info("Database connection success! " + db.Dialect() + " is ready to use...")
+	if err := e.prepareDatabase(ctx, db, *migrate || !e.cfg.IsProduction()); err != nil {
+		return err
+	}
+
+	hasher := e.hasher()
+	users, err := auth.NewService(db, hasher, e.log)
+	if err != nil {
+		return err
+	}
+	sessions := session.NewManager(db, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, time.Now)
+	handler := httpapi.NewServer(httpapi.Deps{
+		Log:        e.log,
+		Users:      users,
+		Sessions:   sessions,
+		CSRFKey:    e.cfg.JWTSecret,
+		Production: e.cfg.IsProduction(),
+		Now:        time.Now,
+	})
+
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(e.cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", e.cfg.Port, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          nil,
+	}
+
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	go sessions.PurgeLoop(bg, 10*time.Minute, e.log)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	e.log.Info(fmt.Sprintf("Listening on port %d...", ln.Addr().(*net.TCPAddr).Port))
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	e.log.Info("shutting down: finishing in-flight requests")
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	stopBackground()
+	e.log.Info("stopped")
+	return nil
+}
+
+// prepareDatabase migrates (development, or when asked) and seeds an empty development
+// database; in production it refuses a schema this binary does not match.
+func (e env) prepareDatabase(ctx context.Context, db *store.DB, migrate bool) error {
+	if migrate {
+		done, err := db.Migrate(ctx)
+		for _, m := range done {
+			e.log.Info(fmt.Sprintf("applied migration %04d_%s", m.Version, m.Name), "adopted", m.Adopted)
+		}
+		if err != nil {
+			return err
+		}
+	} else {
+		n, err := db.PendingMigrations(ctx)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("%w (%d pending), or start with `authme serve --migrate`", store.ErrPendingMigrations, n)
+		}
+	}
+	if e.cfg.IsProduction() {
+		return nil
+	}
+	n, err := db.UserCount(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	ran, err := db.Seed(ctx, e.hasher())
+	if err != nil {
+		return err
+	}
+	if ran {
+		e.log.Info("seeded the empty database with the demo users (Demo-lition / password)")
+	}
+	return nil
+}

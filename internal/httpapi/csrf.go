@@ -1,0 +1,154 @@
+package httpapi
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/url"
+)
+
+// csrf implements the synchronizer-token pattern of csurf with its secret in a cookie:
+// each client has a random secret in the HttpOnly _csrf cookie, and a token is a random
+// salt with an HMAC of salt and secret under a server key. A token therefore verifies
+// only against the secret it was made from, and only this server can make one.
+type csrf struct {
+	key []byte
+}
+
+const (
+	csrfSecretBytes = 18 // 24 base64url characters
+	csrfSaltBytes   = 9  // 12 base64url characters
+	csrfSecretLen   = 24
+	csrfSaltLen     = 12
+	csrfMACLen      = 43 // base64url of a SHA-256
+	csrfTokenLen    = csrfSaltLen + 1 + csrfMACLen
+)
+
+var b64 = base64.RawURLEncoding
+
+func newCSRF(key []byte) csrf {
+	// Derive a key of its own so a CSRF token never doubles as anything signed with the
+	// JWT secret.
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte("authme csrf token key"))
+	return csrf{key: m.Sum(nil)}
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) //nolint:errcheck // crypto/rand.Read never fails on Linux
+	return b64.EncodeToString(b)
+}
+
+// validSecret reports whether s looks like a secret this server made.
+func validSecret(s string) bool {
+	if len(s) != csrfSecretLen {
+		return false
+	}
+	_, err := b64.DecodeString(s)
+	return err == nil
+}
+
+func (c csrf) mac(salt, secret string) string {
+	m := hmac.New(sha256.New, c.key)
+	m.Write([]byte(salt))
+	m.Write([]byte{'.'})
+	m.Write([]byte(secret))
+	var sum [sha256.Size]byte
+	return b64.EncodeToString(m.Sum(sum[:0]))
+}
+
+// token makes a fresh token for secret.
+func (c csrf) token(secret string) string {
+	salt := randomString(csrfSaltBytes)
+	return salt + "." + c.mac(salt, secret)
+}
+
+// verify reports in constant time whether token was made for secret.
+func (c csrf) verify(secret, token string) bool {
+	if !validSecret(secret) || len(token) != csrfTokenLen || token[csrfSaltLen] != '.' {
+		return false
+	}
+	want := c.mac(token[:csrfSaltLen], secret)
+	return hmac.Equal([]byte(want), []byte(token[csrfSaltLen+1:]))
+}
+
+type csrfSecretKey struct{}
+
+// csrfSecret returns this request's CSRF secret (made by checkCSRF if it was missing).
+func csrfSecret(ctx context.Context) string {
+	s, _ := ctx.Value(csrfSecretKey{}).(string)
+	return s
+}
+
+// csrfHeaders are the header names csurf reads a token from, in its order.
+var csrfHeaders = []string{"Csrf-Token", "Xsrf-Token", "X-Csrf-Token", "X-Xsrf-Token"}
+
+// checkCSRF gives every client a secret cookie, and refuses unsafe requests whose token
+// (from a header or the body's _csrf field) was not made for that secret.
+func (s *Server) checkCSRF(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secret := cookieValue(r, s.cookies.csrfSecret)
+		had := validSecret(secret)
+		if !had {
+			secret = randomString(csrfSecretBytes)
+			s.cookies.setCSRFSecret(w, secret)
+		}
+		r = r.WithContext(context.WithValue(r.Context(), csrfSecretKey{}, secret))
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+			next.ServeHTTP(w, r)
+			return
+		}
+		token := ""
+		for _, h := range csrfHeaders {
+			if token = r.Header.Get(h); token != "" {
+				break
+			}
+		}
+		if token == "" {
+			var err error
+			if r, token, err = bodyCSRFToken(w, r); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		if !had || !s.csrf.verify(secret, token) {
+			s.writeError(w, r, errCSRF)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// bodyCSRFToken reads the _csrf field of a JSON or form body, keeping the body for the
+// handler.
+func bodyCSRFToken(w http.ResponseWriter, r *http.Request) (*http.Request, string, error) {
+	form, err := bodyKind(r)
+	if err != nil {
+		return r, "", nil // not a body we read: no token there
+	}
+	b, err := readBody(w, r)
+	if err != nil {
+		return r, "", err
+	}
+	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, b))
+	if form {
+		v, err := url.ParseQuery(string(b))
+		if err != nil {
+			return r, "", nil
+		}
+		return r, v.Get("_csrf"), nil
+	}
+	var f struct {
+		CSRF string `json:"_csrf"`
+	}
+	if json.Unmarshal(b, &f) != nil {
+		return r, "", nil
+	}
+	return r, f.CSRF, nil
+}
