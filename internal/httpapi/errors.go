@@ -19,12 +19,12 @@ func (e *httpError) Error() string { return e.message }
 
 // Transport errors with the contract's bodies.
 var (
-	errNotFound      = &httpError{status: http.StatusNotFound, message: "The requested resource couldn't be found."}
-	errCSRF          = &httpError{status: http.StatusForbidden, message: "invalid csrf token"}
-	errTooLarge      = &httpError{status: http.StatusRequestEntityTooLarge, message: "Payload Too Large"}
-	errMediaType     = &httpError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type", fields: map[string]string{"body": "send JSON (Content-Type: application/json)"}}
-	errAuthRequired  = &auth.Error{Code: auth.EUnauthorized, Message: auth.MsgAuthRequired}
-	errInternalBody  = errorBody{Message: "Internal Server Error"}
+	errNotFound     = &httpError{status: http.StatusNotFound, message: "The requested resource couldn't be found."}
+	errCSRF         = &httpError{status: http.StatusForbidden, message: "invalid csrf token"}
+	errTooLarge     = &httpError{status: http.StatusRequestEntityTooLarge, message: "Payload Too Large"}
+	errMediaType    = &httpError{status: http.StatusUnsupportedMediaType, message: "Unsupported Media Type", fields: map[string]string{"body": "send JSON (Content-Type: application/json)"}}
+	errAuthRequired = &auth.Error{Code: auth.EUnauthorized, Message: auth.MsgAuthRequired}
+	errInternalBody = errorBody{Message: "Internal Server Error"}
 )
 
 func badBody(detail string) *httpError {
