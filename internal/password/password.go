@@ -118,10 +118,12 @@ func parseArgon2id(hash string) (Argon2Params, []byte, []byte, error) {
 		return p, nil, nil, ErrUnknownHash
 	}
 	var v int
-	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+	// Sscanf ignores what follows the last verb, so each field must also print back as read.
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version || parts[2] != fmt.Sprintf("v=%d", v) {
 		return p, nil, nil, fmt.Errorf("argon2id version %q: %w", parts[2], ErrUnknownHash)
 	}
 	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil ||
+		parts[3] != fmt.Sprintf("m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads) ||
 		p.Memory == 0 || p.Time == 0 || p.Threads == 0 || p.Memory > 4*1024*1024 || p.Time > 64 {
 		return p, nil, nil, fmt.Errorf("argon2id parameters %q: %w", parts[3], ErrUnknownHash)
 	}
