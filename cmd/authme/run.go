@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, lookupenv func(string) (string, boo
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
-	e := env{cfg: cfg, stdout: stdout, log: logging.New(stdout, cfg.IsProduction(), slog.LevelInfo)}
+	e := env{cfg: cfg, stdout: stdout, log: logging.New(stdout, cfg.IsProduction(), cfg.LogLevel)}
 	switch cmd {
 	case "serve":
 		return e.serve(ctx, rest)
@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, lookupenv func(string) (string, boo
 
 // openStore opens the configured database, failing with one clear line.
 func (e env) openStore(ctx context.Context) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Options{DatabaseURL: e.cfg.DatabaseURL, File: e.cfg.DBFile, Schema: e.cfg.Schema})
+	db, err := store.Open(ctx, store.Options{DatabaseURL: e.cfg.DatabaseURL, File: e.cfg.DBFile, Schema: e.cfg.Schema, MaxConns: e.cfg.DBMaxConns})
 	if err != nil {
 		return nil, fmt.Errorf("database connection failure: %w", err)
 	}

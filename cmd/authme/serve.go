@@ -13,12 +13,16 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/httpapi"
+	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
 )
 
 // ShutdownTimeout is how long in-flight requests get to finish after SIGINT or SIGTERM.
 const ShutdownTimeout = 10 * time.Second
+
+// hashQueueWait is the longest a log-in waits for a hashing slot before getting 503.
+const hashQueueWait = 2 * time.Second
 
 // serve is the seed's bin/www: check the database, prepare it in development, listen.
 func (e env) serve(ctx context.Context, args []string) error {
@@ -44,19 +48,25 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
-	hasher := e.hasher()
-	users, err := auth.NewService(db, hasher, e.log)
+	gate := password.NewGate(e.cfg.HashConcurrency, e.cfg.HashQueue, hashQueueWait)
+	users, err := auth.NewService(db, e.hasher(), e.log,
+		auth.WithHashGate(gate), auth.WithThrottle(db, auth.DefaultThrottle))
 	if err != nil {
 		return err
 	}
-	sessions := session.NewManager(db, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, time.Now)
+	sessions := session.NewManager(db, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, e.cfg.SessionIdleTimeout, time.Now)
 	handler := httpapi.NewServer(httpapi.Deps{
-		Log:        e.log,
-		Users:      users,
-		Sessions:   sessions,
-		CSRFKey:    e.cfg.JWTSecret,
-		Production: e.cfg.IsProduction(),
-		Now:        time.Now,
+		Log:                e.log,
+		Users:              users,
+		Sessions:           sessions,
+		CSRFKey:            e.cfg.JWTSecret,
+		Production:         e.cfg.IsProduction(),
+		Now:                time.Now,
+		Ready:              db.Ping,
+		TrustProxy:         e.cfg.TrustProxy,
+		Origins:            e.cfg.CORSOrigins,
+		LoginRatePerMinute: e.cfg.LoginRatePerMinute,
+		LoginRateBurst:     e.cfg.LoginRateBurst,
 	})
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(e.cfg.Port))

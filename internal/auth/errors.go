@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each maps to one HTTP status in the API layer, and nowhere else.
@@ -11,15 +12,18 @@ const (
 	EConflict     = "conflict"     // a unique value is taken (409)
 	EUnauthorized = "unauthorized" // wrong credentials or no session (401)
 	ENotFound     = "not_found"    // no such thing (404)
+	ETooMany      = "too_many"     // throttled: wait RetryAfter (429)
+	EUnavailable  = "unavailable"  // a dependency is down or saturated: retry later (503)
 	EInternal     = "internal"     // anything else (500); its message is never shown
 )
 
 // Error is authme's one error type: a code for the status, a message that is safe to
 // show, and the fields at fault, keyed by field name.
 type Error struct {
-	Code    string
-	Message string
-	Fields  map[string]string
+	Code       string
+	Message    string
+	Fields     map[string]string
+	RetryAfter time.Duration // for ETooMany and EUnavailable: when to try again
 }
 
 func (e *Error) Error() string {
@@ -49,6 +53,8 @@ const (
 	MsgInvalidCredential = "Invalid credentials"
 	MsgUserExists        = "User already exists"
 	MsgAuthRequired      = "Authentication required"
+	MsgTooMany           = "Too many attempts, try again later"
+	MsgUnavailable       = "Service Unavailable"
 )
 
 // ErrInvalidCredentials is returned for an unknown account and a wrong password alike.
@@ -69,4 +75,14 @@ func Conflict(fields ...string) *Error {
 		e.Fields[f] = fmt.Sprintf("User with that %s already exists", f)
 	}
 	return e
+}
+
+// TooMany builds the 429 error asking the client to wait d.
+func TooMany(d time.Duration) *Error {
+	return &Error{Code: ETooMany, Message: MsgTooMany, RetryAfter: d}
+}
+
+// Unavailable builds the 503 error for a dependency that is down or saturated.
+func Unavailable(retryAfter time.Duration, cause error) error {
+	return fmt.Errorf("%w: %w", &Error{Code: EUnavailable, Message: MsgUnavailable, RetryAfter: retryAfter}, cause)
 }

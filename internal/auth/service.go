@@ -5,17 +5,46 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 )
 
-// Service signs people up and logs them in.
+// HashGate bounds how many password hashes run at once; Acquire fails fast when the
+// queue is full.
+type HashGate interface {
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
+// Service signs people up, logs them in and changes their passwords.
 type Service struct {
-	users  UserStore
-	hasher PasswordHasher
-	log    *slog.Logger
+	users    UserStore
+	hasher   PasswordHasher
+	log      *slog.Logger
+	common   *CommonPasswords
+	throttle LoginThrottle
+	policy   ThrottlePolicy
+	gate     HashGate
+	now      func() time.Time
 	// dummyHash is verified when no account matches, so an unknown name costs the same
 	// hashing work as a wrong password and timing does not tell which accounts exist.
 	dummyHash string
 }
+
+// Option configures a Service.
+type Option func(*Service)
+
+// WithThrottle counts failed log-ins in t and makes accounts wait as p says.
+func WithThrottle(t LoginThrottle, p ThrottlePolicy) Option {
+	return func(s *Service) { s.throttle, s.policy = t, p }
+}
+
+// WithHashGate runs every hash through g.
+func WithHashGate(g HashGate) Option { return func(s *Service) { s.gate = g } }
+
+// WithClock replaces time.Now.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
+// WithCommonPasswords replaces the embedded common-password list (nil disables it).
+func WithCommonPasswords(c *CommonPasswords) Option { return func(s *Service) { s.common = c } }
 
 // MaxPasswordBytes is implemented by hashers that read only part of a password (bcrypt),
 // so the service can refuse longer passwords rather than let them be cut.
@@ -24,12 +53,18 @@ type MaxPasswordBytes interface {
 }
 
 // NewService returns a Service over users, hashing with hasher.
-func NewService(users UserStore, hasher PasswordHasher, log *slog.Logger) (*Service, error) {
+func NewService(users UserStore, hasher PasswordHasher, log *slog.Logger, opts ...Option) (*Service, error) {
+	s := &Service{users: users, hasher: hasher, log: log, now: time.Now, policy: DefaultThrottle}
+	s.common = NewCommonPasswords()
+	for _, o := range opts {
+		o(s)
+	}
 	dummy, err := hasher.Hash("authme dummy password for unknown accounts")
 	if err != nil {
 		return nil, fmt.Errorf("make dummy hash: %w", err)
 	}
-	return &Service{users: users, hasher: hasher, log: log, dummyHash: dummy}, nil
+	s.dummyHash = dummy
+	return s, nil
 }
 
 // Signup validates in, hashes the password and creates the user. A taken username or
@@ -38,10 +73,10 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 	if err := in.Validate(); err != nil {
 		return User{}, err
 	}
-	if m, ok := s.hasher.(MaxPasswordBytes); ok && len(in.Password) > m.MaxPasswordBytes() {
-		return User{}, invalid(map[string]string{"password": MsgPasswordBcrypt})
+	if err := s.checkNewPassword(in.Password, in.Username, in.Email, "password"); err != nil {
+		return User{}, err
 	}
-	hash, err := s.hasher.Hash(in.Password)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return User{}, fmt.Errorf("signup %q: %w", in.Username, err)
 	}
@@ -52,28 +87,54 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 	return u, nil
 }
 
+// checkNewPassword applies the rules beyond length: not personal, not common, and no
+// longer than the hasher reads.
+func (s *Service) checkNewPassword(pw, username, email, field string) error {
+	if m := s.common.passwordProblem(pw, username, email); m != "" {
+		return invalid(map[string]string{field: m})
+	}
+	if m, ok := s.hasher.(MaxPasswordBytes); ok && len(pw) > m.MaxPasswordBytes() {
+		return invalid(map[string]string{field: MsgPasswordBcrypt})
+	}
+	return nil
+}
+
 // Login returns the user whose username or email is in.Credential (any case) when the
-// password matches, else ErrInvalidCredentials. A hash in an older algorithm (bcrypt from
-// the Express app) is replaced after a successful check.
+// password matches, else ErrInvalidCredentials, with the same work and answer whether or
+// not the account exists. While the account is throttled the answer is ETooMany, even
+// for the right password. A hash in an older algorithm is replaced after a success.
 func (s *Service) Login(ctx context.Context, in LoginInput) (User, error) {
 	if err := in.Validate(); err != nil {
 		return User{}, err
 	}
 	c, err := s.users.UserCredentials(ctx, in.Credential)
-	if errors.Is(err, ErrNotFound) {
-		_, _, _ = s.hasher.Verify(s.dummyHash, in.Password)
-		return User{}, ErrInvalidCredentials
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("login: %w", err)
 	}
+	key := throttleKey(c.ID, found, in.Credential)
+	failures, err := s.checkThrottle(ctx, key)
+	if err != nil {
+		return User{}, err
+	}
+	hash := s.dummyHash
+	if found {
+		hash = c.PasswordHash
+	}
+	ok, rehash, err := s.verify(ctx, hash, in.Password)
 	if err != nil {
 		return User{}, fmt.Errorf("login: %w", err)
 	}
-	ok, rehash, err := s.hasher.Verify(c.PasswordHash, in.Password)
-	if err != nil {
-		// A hash the hashers cannot read is the store's problem, not the person's.
-		return User{}, fmt.Errorf("login user %d: %w", c.ID, err)
-	}
-	if !ok {
+	if !found || !ok {
+		if err := s.recordFailure(ctx, key); err != nil {
+			return User{}, err
+		}
 		return User{}, ErrInvalidCredentials
+	}
+	if failures > 0 {
+		if err := s.throttle.ResetLoginFailures(ctx, key); err != nil {
+			s.log.WarnContext(ctx, "resetting login failures failed", "user_id", c.ID, "err", err)
+		}
 	}
 	if rehash {
 		s.upgradeHash(ctx, c.ID, in.Password)
@@ -81,9 +142,120 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (User, error) {
 	return c.User, nil
 }
 
+// checkThrottle returns the key's failures so far, or ETooMany while it must wait.
+func (s *Service) checkThrottle(ctx context.Context, key string) (int, error) {
+	if s.throttle == nil {
+		return 0, nil
+	}
+	failures, until, err := s.throttle.LoginThrottleState(ctx, key)
+	if err != nil {
+		return 0, fmt.Errorf("login throttle: %w", err)
+	}
+	if wait := until.Sub(s.now()); wait > 0 {
+		return 0, TooMany(wait)
+	}
+	return failures, nil
+}
+
+func (s *Service) recordFailure(ctx context.Context, key string) error {
+	if s.throttle == nil {
+		return nil
+	}
+	if err := s.throttle.RecordLoginFailure(ctx, key, s.now(), s.policy.Delay); err != nil {
+		return fmt.Errorf("record login failure: %w", err)
+	}
+	return nil
+}
+
+// ChangePasswordInput is what a logged-in person gives to change their password.
+type ChangePasswordInput struct {
+	CurrentPassword string
+	NewPassword     string
+}
+
+// Messages for password changes.
+const (
+	MsgCurrentPassword      = "Current password is required"
+	MsgCurrentPasswordWrong = "Current password is incorrect"
+)
+
+// ChangePassword checks u's current password (throttled like a log-in), then stores the
+// new hash and replaces every session of u by replacement, in one transaction.
+func (s *Service) ChangePassword(ctx context.Context, u User, in ChangePasswordInput, replacement Session) error {
+	f := map[string]string{}
+	if in.CurrentPassword == "" {
+		f["currentPassword"] = MsgCurrentPassword
+	}
+	if n := len([]rune(in.NewPassword)); n < PasswordMin || n > PasswordMax {
+		f["newPassword"] = MsgPasswordLength
+	}
+	if len(f) > 0 {
+		return invalid(f)
+	}
+	if err := s.checkNewPassword(in.NewPassword, u.Username, u.Email, "newPassword"); err != nil {
+		return err
+	}
+	c, err := s.users.UserCredentialsByID(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("change password of user %d: %w", u.ID, err)
+	}
+	key := throttleKey(u.ID, true, "")
+	if _, err := s.checkThrottle(ctx, key); err != nil {
+		return err
+	}
+	ok, _, err := s.verify(ctx, c.PasswordHash, in.CurrentPassword)
+	if err != nil {
+		return fmt.Errorf("change password of user %d: %w", u.ID, err)
+	}
+	if !ok {
+		if err := s.recordFailure(ctx, key); err != nil {
+			return err
+		}
+		return invalid(map[string]string{"currentPassword": MsgCurrentPasswordWrong})
+	}
+	hash, err := s.hash(ctx, in.NewPassword)
+	if err != nil {
+		return fmt.Errorf("change password of user %d: %w", u.ID, err)
+	}
+	if err := s.users.ReplacePassword(ctx, u.ID, hash, replacement); err != nil {
+		return fmt.Errorf("change password of user %d: %w", u.ID, err)
+	}
+	return nil
+}
+
+// hash and verify run the hasher through the gate, when there is one.
+func (s *Service) hash(ctx context.Context, pw string) (string, error) {
+	release, err := s.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.hasher.Hash(pw)
+}
+
+func (s *Service) verify(ctx context.Context, hash, pw string) (ok, rehash bool, err error) {
+	release, err := s.acquire(ctx)
+	if err != nil {
+		return false, false, err
+	}
+	defer release()
+	return s.hasher.Verify(hash, pw)
+}
+
+func (s *Service) acquire(ctx context.Context) (func(), error) {
+	if s.gate == nil {
+		return func() {}, nil
+	}
+	release, err := s.gate.Acquire(ctx)
+	if err != nil {
+		return nil, Unavailable(time.Second, err)
+	}
+	return release, nil
+}
+
 // upgradeHash stores a fresh hash; failing is logged, not fatal, since the log-in stands.
 func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
-	hash, err := s.hasher.Hash(password)
+	hash, err := s.hash(ctx, password)
 	if err == nil {
 		err = s.users.SetPasswordHash(ctx, id, hash)
 	}

@@ -6,9 +6,10 @@ import (
 )
 
 // Session is a server-side record of one log-in. A token is only honoured while its
-// session exists and has not expired, so logging out really ends it.
+// session exists, has not expired and has not been idle too long, so logging out (or
+// being logged out from another device) really ends it.
 type Session struct {
-	ID         string // the token's jti
+	ID         string // the token's jti; never chosen by the client
 	UserID     int64
 	CreatedAt  time.Time
 	ExpiresAt  time.Time
@@ -19,12 +20,22 @@ type Session struct {
 // MaxUserAgent bounds the stored User-Agent.
 const MaxUserAgent = 512
 
-// SessionStore keeps sessions.
+// SessionStore keeps sessions. A session is live at now when ExpiresAt > now and
+// LastSeenAt > idleSince.
 type SessionStore interface {
 	CreateSession(ctx context.Context, s Session) error
-	// SessionUser returns the user of the live session id in one query; ErrNotFound when
-	// the session is unknown or expired at now.
-	SessionUser(ctx context.Context, id string, now time.Time) (User, error)
+	// SessionUser returns the live session id with its user, in one query;
+	// ErrNotFound when it is unknown, expired or idle.
+	SessionUser(ctx context.Context, id string, now, idleSince time.Time) (User, Session, error)
+	// TouchSession records that the session was used at now.
+	TouchSession(ctx context.Context, id string, now time.Time) error
 	DeleteSession(ctx context.Context, id string) error
-	PurgeExpiredSessions(ctx context.Context, now time.Time) (int64, error)
+	// UserSessions lists the user's live sessions, newest first.
+	UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]Session, error)
+	// DeleteUserSession ends one of the user's sessions; false when they have no such one.
+	DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error)
+	// DeleteOtherSessions ends every session of the user but keep.
+	DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error)
+	// PurgeExpiredSessions deletes sessions that are no longer live.
+	PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }

@@ -26,8 +26,13 @@ type UserStore interface {
 	// UserCredentials finds a user whose username or email equals credential, ignoring
 	// case; ErrNotFound when none does.
 	UserCredentials(ctx context.Context, credential string) (Credentials, error)
+	// UserCredentialsByID finds a user by id with their password hash.
+	UserCredentialsByID(ctx context.Context, id int64) (Credentials, error)
 	// SetPasswordHash replaces a user's stored hash.
 	SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error
+	// ReplacePassword stores a new hash and replaces all the user's sessions by one, in
+	// one transaction, so a failure leaves the old password and sessions as they were.
+	ReplacePassword(ctx context.Context, userID int64, passwordHash string, replacement Session) error
 }
 
 // PasswordHasher makes and checks password hashes.

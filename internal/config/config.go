@@ -6,6 +6,11 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +43,17 @@ type Config struct {
 	JWTExpiresIn time.Duration // JWT_EXPIRES_IN, given in seconds
 	PasswordHash string        // PASSWORD_HASH: argon2id or bcrypt
 	BcryptCost   int           // BCRYPT_COST: 10–15
+
+	SessionIdleTimeout time.Duration  // SESSION_IDLE_TIMEOUT: a session unused this long ends
+	TrustProxy         []netip.Prefix // TRUST_PROXY: proxies whose X-Forwarded-For is believed
+	CORSOrigins        []string       // CORS_ORIGINS: trusted origins (patterns may end in :*)
+	LoginRatePerMinute float64        // LOGIN_RATE_PER_MINUTE: per-address refill; 0 disables
+	LoginRateBurst     int            // LOGIN_RATE_BURST: per-address bucket size
+	DBMaxConns         int            // DB_MAX_CONNS: connection pool size
+	HashConcurrency    int            // HASH_CONCURRENCY: password hashes at once
+	HashQueue          int            // HASH_QUEUE: log-ins waiting for a hash slot
+	MetricsAddr        string         // METRICS_ADDR: where /metrics and pprof listen; "" = off
+	LogLevel           slog.Level     // LOG_LEVEL: debug, info, warn or error
 
 	// JWTSecretGenerated is true when development made up a secret for this process.
 	JWTSecretGenerated bool
@@ -85,6 +101,50 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("SCHEMA must be letters, digits and underscores, starting with a letter or underscore (at most 63), not %q", c.Schema))
 	}
 
+	if c.SessionIdleTimeout, err = durationVar(getenv, "SESSION_IDLE_TIMEOUT", 24*time.Hour); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TrustProxy, err = prefixesVar(getenv, "TRUST_PROXY"); err != nil {
+		errs = append(errs, err)
+	}
+	c.CORSOrigins = listVar(getenv, "CORS_ORIGINS")
+	if len(c.CORSOrigins) == 0 && c.Env != Production {
+		c.CORSOrigins = []string{"http://localhost:*", "http://127.0.0.1:*"}
+	}
+	for _, o := range c.CORSOrigins {
+		if !validOriginPattern(o) {
+			errs = append(errs, fmt.Errorf("CORS_ORIGINS entries must look like https://app.example.com or http://localhost:*, not %q", o))
+		}
+	}
+	rate, err := intVar(getenv, "LOGIN_RATE_PER_MINUTE", 20, 0, 1_000_000)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.LoginRatePerMinute = float64(rate)
+	if c.LoginRateBurst, err = intVar(getenv, "LOGIN_RATE_BURST", 30, 1, 1_000_000); err != nil {
+		errs = append(errs, err)
+	}
+	if c.DBMaxConns, err = intVar(getenv, "DB_MAX_CONNS", 10, 1, 1000); err != nil {
+		errs = append(errs, err)
+	}
+	if c.HashConcurrency, err = intVar(getenv, "HASH_CONCURRENCY", runtime.NumCPU(), 1, 1024); err != nil {
+		errs = append(errs, err)
+	}
+	if c.HashQueue, err = intVar(getenv, "HASH_QUEUE", 16*runtime.NumCPU(), 0, 100_000); err != nil {
+		errs = append(errs, err)
+	}
+	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("METRICS_ADDR must be host:port (e.g. 127.0.0.1:9090), not %q", c.MetricsAddr))
+		}
+	}
+	if lvl := strings.TrimSpace(getenv("LOG_LEVEL")); lvl != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(lvl)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL must be debug, info, warn or error, not %q", lvl))
+		}
+	}
+
 	c.JWTSecret = []byte(getenv("JWT_SECRET"))
 	if c.IsProduction() {
 		if c.DatabaseURL == "" {
@@ -120,6 +180,55 @@ func intVar(getenv func(string) string, name string, def, lo, hi int) (int, erro
 		return 0, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, s)
 	}
 	return n, nil
+}
+
+// durationVar reads whole seconds ("86400") or a Go duration ("24h").
+func durationVar(getenv func(string) string, name string, def time.Duration) (time.Duration, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return def, nil
+	}
+	if n, err := strconv.Atoi(s); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < time.Second {
+		return 0, fmt.Errorf("%s must be seconds or a duration such as 24h, at least 1s, not %q", name, s)
+	}
+	return d, nil
+}
+
+// listVar splits a comma- or space-separated list.
+func listVar(getenv func(string) string, name string) []string {
+	return strings.FieldsFunc(getenv(name), func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// prefixesVar reads addresses and CIDRs.
+func prefixesVar(getenv func(string) string, name string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range listVar(getenv, name) {
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s must list IP addresses or CIDRs (10.0.0.0/8), not %q", name, f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// validOriginPattern accepts scheme://host[:port] with an optional :* port wildcard.
+func validOriginPattern(o string) bool {
+	rest, ok := strings.CutSuffix(o, ":*")
+	u, err := url.Parse(rest)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+		return false
+	}
+	return !ok || u.Port() == ""
 }
 
 func firstNonEmpty(vals ...string) string {

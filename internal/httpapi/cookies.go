@@ -12,9 +12,13 @@ type cookies struct {
 	sameSite                http.SameSite
 }
 
+// newCookies names the cookies: the seed's names in development; in production the
+// HttpOnly ones take the __Host- prefix (Secure, Path=/, no Domain: a subdomain cannot
+// plant or overwrite them). XSRF-TOKEN keeps its name because frontends read it.
 func newCookies(prod bool) cookies {
 	c := cookies{token: "token", csrfSecret: "_csrf", xsrf: "XSRF-TOKEN"}
 	if prod {
+		c.token, c.csrfSecret = "__Host-token", "__Host-csrf"
 		c.secure, c.sameSite = true, http.SameSiteLaxMode
 	}
 	return c

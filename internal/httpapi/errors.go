@@ -42,6 +42,10 @@ func statusOf(code string) int {
 		return http.StatusNotFound
 	case auth.EConflict:
 		return http.StatusConflict
+	case auth.ETooMany:
+		return http.StatusTooManyRequests
+	case auth.EUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -62,6 +66,12 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) && ae.Code != auth.EInternal {
+		if ae.Code == auth.EUnavailable {
+			s.log.WarnContext(r.Context(), "service unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+		if ae.RetryAfter > 0 {
+			w.Header().Set("Retry-After", retryAfter(ae.RetryAfter))
+		}
 		writeJSON(w, statusOf(ae.Code), errorBody{Message: ae.Message, Errors: ae.Fields})
 		return
 	}

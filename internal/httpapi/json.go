@@ -76,7 +76,8 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if err != nil {
 		return err
 	}
-	if form {
+	// curl -d sends JSON labelled as a form; a form never starts with "{".
+	if form && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
 		if b, err = formAsJSON(b); err != nil {
 			return err
 		}
@@ -130,6 +131,7 @@ func withJSONFallbacks(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
+			setPattern(r.Context(), pattern)
 			mux.ServeHTTP(w, r)
 			return
 		}

@@ -11,12 +11,27 @@ import (
 	"time"
 )
 
-type requestIDKey struct{}
+type requestInfoKey struct{}
+
+// requestInfo is what the log middleware learns about a request on its way through.
+type requestInfo struct {
+	id      string
+	pattern string // the route that served it; "" for a 404 or 405
+}
 
 // requestID returns the id the log middleware gave this request.
 func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return info.id
+	}
+	return ""
+}
+
+// setPattern records the route serving the request, for logs and metrics.
+func setPattern(ctx context.Context, pattern string) {
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		info.pattern = pattern
+	}
 }
 
 // saneRequestID accepts a client's X-Request-Id only when it is short and plain, so it
@@ -78,21 +93,33 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id))
+		info := &requestInfo{id: id}
+		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info))
 		rec := &recorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
 		d := time.Since(start)
+		if s.observe != nil {
+			s.observe(info.pattern, rec.status, d)
+		}
+		// Load balancers poll the health endpoints: keep them out of the default log.
+		level := slog.LevelInfo
+		if info.pattern == "GET /healthz" || info.pattern == "GET /readyz" {
+			level = slog.LevelDebug
+		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
 		if s.prod {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			s.log.LogAttrs(r.Context(), level, "request",
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 				slog.Int("bytes", rec.bytes), slog.String("request_id", id))
 			return
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, fmt.Sprintf("%s %s %d %.3f ms - %d", r.Method, r.URL.Path, rec.status, float64(d.Microseconds())/1000, rec.bytes),
+		s.log.LogAttrs(r.Context(), level, fmt.Sprintf("%s %s %d %.3f ms - %d", r.Method, r.URL.Path, rec.status, float64(d.Microseconds())/1000, rec.bytes),
 			slog.String("request_id", id))
 	})
 }
@@ -112,33 +139,6 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			s.log.ErrorContext(r.Context(), "panic", "request_id", requestID(r.Context()), "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
 			writeJSON(w, http.StatusInternalServerError, errInternalBody)
 		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// corsAnyOrigin is the seed's development-only cors(): any origin, with credentials, so
-// the origin is echoed rather than "*".
-func corsAnyOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		origin := r.Header.Get("Origin")
-		if origin == "" {
-			next.ServeHTTP(w, r)
-			return
-		}
-		h := w.Header()
-		h.Add("Vary", "Origin")
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-			h.Add("Vary", "Access-Control-Request-Headers")
-			h.Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
-			if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
-				h.Set("Access-Control-Allow-Headers", rh)
-			}
-			h.Set("Access-Control-Max-Age", "600")
-			w.WriteHeader(http.StatusNoContent)
-			return
-		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -4,13 +4,21 @@ import "net/http"
 
 // routes is the whole API surface.
 func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", s.handleHealthz)
+	mux.HandleFunc("GET /readyz", s.handleReadyz)
+
 	mux.HandleFunc("GET /hello/world", s.handleHello)
 	mux.HandleFunc("GET /api/csrf/restore", s.handleCSRFRestore)
 
 	mux.HandleFunc("GET /api/session", s.handleSessionGet)
-	mux.Handle("POST /api/session", s.handle(s.handleLogin))
+	mux.Handle("POST /api/session", s.limitByAddress(s.handle(s.handleLogin)))
 	mux.Handle("DELETE /api/session", s.handle(s.handleLogout))
 
-	mux.Handle("POST /api/users", s.handle(s.handleSignup))
+	mux.Handle("POST /api/users", s.limitByAddress(s.handle(s.handleSignup)))
 	mux.Handle("GET /api/users/me", s.requireAuth(s.handleMe))
+	mux.Handle("PUT /api/users/me/password", s.requireAuth(s.handleChangePassword))
+
+	mux.Handle("GET /api/sessions", s.requireAuth(s.handleSessionsList))
+	mux.Handle("DELETE /api/sessions", s.requireAuth(s.handleSessionsEndOthers))
+	mux.Handle("DELETE /api/sessions/{id}", s.requireAuth(s.handleSessionsEndOne))
 }

@@ -22,21 +22,34 @@ import (
 // ErrNoSession means a token is malformed, forged, expired or revoked: there is no user.
 var ErrNoSession = errors.New("no valid session")
 
-// Manager starts, restores and ends sessions.
+// Manager starts, restores, lists and ends sessions.
 type Manager struct {
 	store  auth.SessionStore
 	secret []byte
 	ttl    time.Duration
+	idle   time.Duration
 	now    func() time.Time
 	parser *jwt.Parser
 }
 
-// NewManager returns a Manager signing with secret; sessions last ttl.
-func NewManager(store auth.SessionStore, secret []byte, ttl time.Duration, now func() time.Time) *Manager {
+// DefaultIdleTimeout ends a session unused for this long.
+const DefaultIdleTimeout = 24 * time.Hour
+
+// TouchInterval is how stale "last seen" may get before a request writes it: at most one
+// write a minute per session keeps the request path read-only.
+const TouchInterval = time.Minute
+
+// NewManager returns a Manager signing with secret; sessions last ttl at most, and end
+// after idle without use (0 means DefaultIdleTimeout).
+func NewManager(store auth.SessionStore, secret []byte, ttl, idle time.Duration, now func() time.Time) *Manager {
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
+	}
 	return &Manager{
 		store:  store,
 		secret: secret,
 		ttl:    ttl,
+		idle:   idle,
 		now:    now,
 		// Pinning HS256 refuses "none" and every algorithm-confusion trick.
 		parser: jwt.NewParser(jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -54,6 +67,19 @@ type claims struct {
 
 // Start records a new session for u and returns its signed token.
 func (m *Manager) Start(ctx context.Context, u auth.User, userAgent string) (string, auth.Session, error) {
+	tok, s, err := m.New(u, userAgent)
+	if err != nil {
+		return "", auth.Session{}, err
+	}
+	if err := m.store.CreateSession(ctx, s); err != nil {
+		return "", auth.Session{}, err
+	}
+	return tok, s, nil
+}
+
+// New makes a session for u and its signed token without recording it, for callers that
+// record it inside a larger transaction (a password change).
+func (m *Manager) New(u auth.User, userAgent string) (string, auth.Session, error) {
 	id, err := newID()
 	if err != nil {
 		return "", auth.Session{}, err
@@ -71,27 +97,54 @@ func (m *Manager) Start(ctx context.Context, u auth.User, userAgent string) (str
 	if err != nil {
 		return "", auth.Session{}, fmt.Errorf("sign token: %w", err)
 	}
-	if err := m.store.CreateSession(ctx, s); err != nil {
-		return "", auth.Session{}, err
-	}
 	return tok, s, nil
 }
 
 // Restore returns the user and session id behind token. Any token that is not a live
-// session of ours gives ErrNoSession; other errors are the store's.
+// session of ours gives ErrNoSession; other errors are the store's. "Last seen" is
+// written when it is over a minute old.
 func (m *Manager) Restore(ctx context.Context, token string) (auth.User, string, error) {
 	id, err := m.parse(token)
 	if err != nil {
 		return auth.User{}, "", ErrNoSession
 	}
-	u, err := m.store.SessionUser(ctx, id, m.now())
+	now := m.now()
+	u, s, err := m.store.SessionUser(ctx, id, now, now.Add(-m.idle))
 	if errors.Is(err, auth.ErrNotFound) {
 		return auth.User{}, "", ErrNoSession
 	}
 	if err != nil {
 		return auth.User{}, "", err
 	}
+	if now.Sub(s.LastSeenAt) >= TouchInterval {
+		if err := m.store.TouchSession(ctx, id, now); err != nil {
+			return auth.User{}, "", err
+		}
+	}
 	return u, id, nil
+}
+
+// List returns the user's live sessions, newest first.
+func (m *Manager) List(ctx context.Context, userID int64) ([]auth.Session, error) {
+	now := m.now()
+	return m.store.UserSessions(ctx, userID, now, now.Add(-m.idle))
+}
+
+// EndOne ends one of the user's sessions; auth.ErrNotFound when they have no such one.
+func (m *Manager) EndOne(ctx context.Context, userID int64, id string) error {
+	ok, err := m.store.DeleteUserSession(ctx, userID, id)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return auth.ErrNotFound
+	}
+	return nil
+}
+
+// EndOthers ends every session of the user but keep, returning how many ended.
+func (m *Manager) EndOthers(ctx context.Context, userID int64, keep string) (int64, error) {
+	return m.store.DeleteOtherSessions(ctx, userID, keep)
 }
 
 // parse checks the token's signature, algorithm and expiry and returns its jti.
@@ -119,7 +172,8 @@ func (m *Manager) PurgeLoop(ctx context.Context, interval time.Duration, log *sl
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		n, err := m.store.PurgeExpiredSessions(ctx, m.now())
+		now := m.now()
+		n, err := m.store.PurgeExpiredSessions(ctx, now, now.Add(-m.idle))
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("purging expired sessions failed", "err", err)

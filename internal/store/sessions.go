@@ -4,40 +4,72 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
 	"authme/internal/auth"
 )
 
+const sessionColumns = `s."id", s."userId", s."createdAt", s."expiresAt", s."lastSeenAt", s."userAgent"`
+
+// scanSession reads sessionColumns.
+func scanSession(sc interface{ Scan(...any) error }, s *auth.Session, extra ...any) error {
+	var created, expires, seen int64
+	if err := sc.Scan(append([]any{&s.ID, &s.UserID, &created, &expires, &seen, &s.UserAgent}, extra...)...); err != nil {
+		return err
+	}
+	s.CreatedAt, s.ExpiresAt, s.LastSeenAt = time.Unix(created, 0), time.Unix(expires, 0), time.Unix(seen, 0)
+	return nil
+}
+
 // CreateSession records a new session.
 func (db *DB) CreateSession(ctx context.Context, s auth.Session) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	_, err := db.sql.ExecContext(ctx,
-		`INSERT INTO "Sessions" ("id", "userId", "createdAt", "expiresAt", "lastSeenAt", "userAgent") VALUES ($1, $2, $3, $4, $5, $6)`,
-		s.ID, s.UserID, s.CreatedAt.Unix(), s.ExpiresAt.Unix(), s.LastSeenAt.Unix(), s.UserAgent)
-	if err != nil {
-		return fmt.Errorf("create session for user %d: %w", s.UserID, err)
+	if err := insertSession(ctx, db.sql, s); err != nil {
+		return db.wrap(err, "create session for user %d", s.UserID)
 	}
 	return nil
 }
 
-// SessionUser loads the user of a live session: one indexed lookup, joined with the user.
-func (db *DB) SessionUser(ctx context.Context, id string, now time.Time) (auth.User, error) {
+type execer interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}
+
+func insertSession(ctx context.Context, x execer, s auth.Session) error {
+	_, err := x.ExecContext(ctx,
+		`INSERT INTO "Sessions" ("id", "userId", "createdAt", "expiresAt", "lastSeenAt", "userAgent") VALUES ($1, $2, $3, $4, $5, $6)`,
+		s.ID, s.UserID, s.CreatedAt.Unix(), s.ExpiresAt.Unix(), s.LastSeenAt.Unix(), s.UserAgent)
+	return err
+}
+
+// SessionUser loads a live session and its user: one indexed lookup, joined.
+func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, auth.Session, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	var u auth.User
-	err := db.sql.QueryRowContext(ctx,
-		`SELECT u."id", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
-		 WHERE s."id" = $1 AND s."expiresAt" > $2`, id, now.Unix()).Scan(&u.ID, &u.Username, &u.Email)
+	var s auth.Session
+	row := db.sql.QueryRowContext(ctx,
+		`SELECT `+sessionColumns+`, u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+		 WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`, id, now.Unix(), idleSince.Unix())
+	err := scanSession(row, &s, &u.Username, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.User{}, auth.ErrNotFound
+		return auth.User{}, auth.Session{}, auth.ErrNotFound
 	}
 	if err != nil {
-		return auth.User{}, fmt.Errorf("load session: %w", err)
+		return auth.User{}, auth.Session{}, db.wrap(err, "load session")
 	}
-	return u, nil
+	u.ID = s.UserID
+	return u, s, nil
+}
+
+// TouchSession sets the session's last-seen time.
+func (db *DB) TouchSession(ctx context.Context, id string, now time.Time) error {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	if _, err := db.sql.ExecContext(ctx, `UPDATE "Sessions" SET "lastSeenAt" = $1 WHERE "id" = $2`, now.Unix(), id); err != nil {
+		return db.wrap(err, "touch session")
+	}
+	return nil
 }
 
 // DeleteSession ends a session; deleting one that is gone is not an error.
@@ -45,19 +77,73 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	if _, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "id" = $1`, id); err != nil {
-		return fmt.Errorf("delete session: %w", err)
+		return db.wrap(err, "delete session")
 	}
 	return nil
 }
 
-// PurgeExpiredSessions deletes sessions that expired at or before now.
-func (db *DB) PurgeExpiredSessions(ctx context.Context, now time.Time) (int64, error) {
+// UserSessions lists a user's live sessions, newest first.
+func (db *DB) UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]auth.Session, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "expiresAt" <= $1`, now.Unix())
+	rows, err := db.sql.QueryContext(ctx,
+		`SELECT `+sessionColumns+` FROM "Sessions" s WHERE s."userId" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3
+		 ORDER BY s."createdAt" DESC, s."id"`, userID, now.Unix(), idleSince.Unix())
 	if err != nil {
-		return 0, fmt.Errorf("purge expired sessions: %w", err)
+		return nil, db.wrap(err, "list sessions of user %d", userID)
+	}
+	defer rows.Close()
+	var out []auth.Session
+	for rows.Next() {
+		var s auth.Session
+		if err := scanSession(rows, &s); err != nil {
+			return nil, db.wrap(err, "list sessions of user %d", userID)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.wrap(err, "list sessions of user %d", userID)
+	}
+	return out, nil
+}
+
+// DeleteUserSession ends one session of the user's.
+func (db *DB) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "id" = $1 AND "userId" = $2`, id, userID)
+	if err != nil {
+		return false, db.wrap(err, "delete session of user %d", userID)
 	}
 	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// DeleteOtherSessions ends every session of the user except keep.
+func (db *DB) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "userId" = $1 AND "id" <> $2`, userID, keep)
+	if err != nil {
+		return 0, db.wrap(err, "delete other sessions of user %d", userID)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+// PurgeExpiredSessions deletes sessions that expired or went idle, and login throttle
+// records untouched for a day.
+func (db *DB) PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "expiresAt" <= $1 OR "lastSeenAt" <= $2`, now.Unix(), idleSince.Unix())
+	if err != nil {
+		return 0, db.wrap(err, "purge expired sessions")
+	}
+	n, _ := res.RowsAffected()
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM "LoginThrottles" WHERE "updatedAt" <= $1 AND "blockedUntil" <= $2`,
+		now.Add(-24*time.Hour).Unix(), now.Unix()); err != nil {
+		return n, db.wrap(err, "purge login throttles")
+	}
 	return n, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -25,7 +24,7 @@ func (db *DB) CreateUser(ctx context.Context, username, email, passwordHash stri
 		return auth.User{}, db.conflict(ctx, username, email, conflictField(what))
 	}
 	if err != nil {
-		return auth.User{}, fmt.Errorf("insert user: %w", err)
+		return auth.User{}, db.wrap(err, "insert user")
 	}
 	return u, nil
 }
@@ -78,7 +77,7 @@ func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Cred
 		return auth.Credentials{}, auth.ErrNotFound
 	}
 	if err != nil {
-		return auth.Credentials{}, fmt.Errorf("find user by credential: %w", err)
+		return auth.Credentials{}, db.wrap(err, "find user by credential")
 	}
 	c.PasswordHash = string(hash)
 	return c, nil
@@ -92,10 +91,57 @@ func (db *DB) SetPasswordHash(ctx context.Context, userID int64, passwordHash st
 		`UPDATE "Users" SET "hashedPassword" = $1, "updatedAt" = CURRENT_TIMESTAMP WHERE "id" = $2`,
 		[]byte(passwordHash), userID)
 	if err != nil {
-		return fmt.Errorf("set password hash of user %d: %w", userID, err)
+		return db.wrap(err, "set password hash of user %d", userID)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return auth.ErrNotFound
+	}
+	return nil
+}
+
+// UserCredentialsByID finds a user by id with their password hash.
+func (db *DB) UserCredentialsByID(ctx context.Context, id int64) (auth.Credentials, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var c auth.Credentials
+	var hash []byte
+	err := db.sql.QueryRowContext(ctx, `SELECT "id", "username", "email", "hashedPassword" FROM "Users" WHERE "id" = $1`, id).
+		Scan(&c.ID, &c.Username, &c.Email, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.Credentials{}, auth.ErrNotFound
+	}
+	if err != nil {
+		return auth.Credentials{}, db.wrap(err, "find user %d", id)
+	}
+	c.PasswordHash = string(hash)
+	return c, nil
+}
+
+// ReplacePassword stores a new hash, ends every session of the user and records
+// replacement, all in one transaction: a failure changes nothing.
+func (db *DB) ReplacePassword(ctx context.Context, userID int64, passwordHash string, replacement auth.Session) error {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return db.wrap(err, "change password of user %d: begin", userID)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	res, err := tx.ExecContext(ctx, `UPDATE "Users" SET "hashedPassword" = $1, "updatedAt" = CURRENT_TIMESTAMP WHERE "id" = $2`, []byte(passwordHash), userID)
+	if err != nil {
+		return db.wrap(err, "change password of user %d", userID)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return auth.ErrNotFound
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "userId" = $1`, userID); err != nil {
+		return db.wrap(err, "end sessions of user %d", userID)
+	}
+	if err := insertSession(ctx, tx, replacement); err != nil {
+		return db.wrap(err, "replace session of user %d", userID)
+	}
+	if err := tx.Commit(); err != nil {
+		return db.wrap(err, "change password of user %d: commit", userID)
 	}
 	return nil
 }

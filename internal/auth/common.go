@@ -1,0 +1,55 @@
+package auth
+
+import (
+	_ "embed"
+	"sort"
+	"strings"
+)
+
+// commonPasswordsText is the 30,000 most common passwords of zxcvbn's list (ranked from
+// Xato's corpus of 10 million leaked passwords), one per line, lower case. Source and
+// licence: README.md, "Password rules".
+//
+//go:embed common_passwords.txt
+var commonPasswordsText string
+
+// CommonPasswords answers whether a password is on the common list. It holds the list
+// sorted, for binary search, rather than as a map: a third of the memory.
+type CommonPasswords struct {
+	sorted []string
+}
+
+// NewCommonPasswords loads the embedded list.
+func NewCommonPasswords() *CommonPasswords {
+	list := strings.Fields(commonPasswordsText)
+	sort.Strings(list)
+	return &CommonPasswords{sorted: list}
+}
+
+// Len is the number of passwords on the list.
+func (c *CommonPasswords) Len() int { return len(c.sorted) }
+
+// Contains reports whether pw, ignoring case, is on the list.
+func (c *CommonPasswords) Contains(pw string) bool {
+	pw = strings.ToLower(pw)
+	i := sort.SearchStrings(c.sorted, pw)
+	return i < len(c.sorted) && c.sorted[i] == pw
+}
+
+// Password-rule messages (ASVS 6.2: length and a block list, no composition rules).
+const (
+	MsgPasswordCommon   = "This password is too common. Choose another."
+	MsgPasswordPersonal = "Password cannot be your username or email."
+)
+
+// passwordProblem returns what is wrong with pw for an account with username and email,
+// beyond its length, or "".
+func (c *CommonPasswords) passwordProblem(pw, username, email string) string {
+	switch {
+	case strings.EqualFold(pw, username) || strings.EqualFold(pw, email):
+		return MsgPasswordPersonal
+	case c != nil && c.Contains(pw):
+		return MsgPasswordCommon
+	}
+	return ""
+}
