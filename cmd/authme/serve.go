@@ -13,6 +13,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/httpapi"
+	"authme/internal/metrics"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -49,13 +50,18 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 
 	gate := password.NewGate(e.cfg.HashConcurrency, e.cfg.HashQueue, hashQueueWait)
+	var m *metrics.Metrics
+	if e.cfg.MetricsAddr != "" {
+		m = metrics.New(metrics.Sources{DB: db.SQL(), ActiveSessions: db.CountLiveSessions, HashQueue: gate.Waiting, HashRunning: gate.Running})
+		gate.ObserveWait(m.ObserveHashWait)
+	}
 	users, err := auth.NewService(db, e.hasher(), e.log,
 		auth.WithHashGate(gate), auth.WithThrottle(db, auth.DefaultThrottle))
 	if err != nil {
 		return err
 	}
 	sessions := session.NewManager(db, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, e.cfg.SessionIdleTimeout, time.Now)
-	handler := httpapi.NewServer(httpapi.Deps{
+	deps := httpapi.Deps{
 		Log:                e.log,
 		Users:              users,
 		Sessions:           sessions,
@@ -67,7 +73,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Origins:            e.cfg.CORSOrigins,
 		LoginRatePerMinute: e.cfg.LoginRatePerMinute,
 		LoginRateBurst:     e.cfg.LoginRateBurst,
-	})
+	}
+	if m != nil {
+		deps.Observe, deps.CountLogin, deps.CountSignup = m.ObserveRequest, m.CountLogin, m.CountSignup
+	}
+	handler := httpapi.NewServer(deps)
 
 	ln, err := net.Listen("tcp", ":"+strconv.Itoa(e.cfg.Port))
 	if err != nil {
@@ -86,6 +96,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go sessions.PurgeLoop(bg, 10*time.Minute, e.log)
+
+	if m != nil {
+		stopMetrics, err := e.serveMetrics(m)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -148,4 +166,18 @@ func (e env) prepareDatabase(ctx context.Context, db *store.DB, migrate bool) er
 		e.log.Info("seeded the empty database with the demo users (Demo-lition / password)")
 	}
 	return nil
+}
+
+// serveMetrics listens on METRICS_ADDR for /metrics and pprof; it never shares the
+// public port, so neither is reachable from the outside by accident.
+func (e env) serveMetrics(m *metrics.Metrics) (stop func(), err error) {
+	ln, err := net.Listen("tcp", e.cfg.MetricsAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen for metrics on %s: %w", e.cfg.MetricsAddr, err)
+	}
+	// pprof's profile and trace run up to their "seconds" parameter: no write timeout.
+	srv := &http.Server{Handler: m.Handler(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute}
+	go srv.Serve(ln) //nolint:errcheck // ends with ErrServerClosed at stop
+	e.log.Info("metrics on http://" + ln.Addr().String() + "/metrics")
+	return func() { srv.Close() }, nil
 }

@@ -81,6 +81,9 @@ func (s *Server) limitByAddress(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if ok, wait := s.limiter.allow(clientIP(r, s.trustProxy)); !ok {
+			if r.URL.Path == "/api/session" {
+				s.countLogin("throttled")
+			}
 			s.writeError(w, r, auth.TooMany(wait))
 			return
 		}

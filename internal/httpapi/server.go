@@ -35,6 +35,10 @@ type Deps struct {
 	LoginRateBurst     int
 	// Observe, when set, is told every request's route pattern, status and duration.
 	Observe func(pattern string, status int, d time.Duration)
+	// CountLogin, when set, is told each log-in's outcome: ok, invalid, throttled, shed
+	// or error. CountSignup is told of each new account.
+	CountLogin  func(outcome string)
+	CountSignup func()
 }
 
 // Server is the HTTP handler with its dependencies.
@@ -51,6 +55,8 @@ type Server struct {
 	origins    origins
 	limiter    *addressLimiter
 	observe    func(pattern string, status int, d time.Duration)
+	countLogin func(outcome string)
+	signedUp   func()
 	handler    http.Handler
 }
 
@@ -72,6 +78,14 @@ func NewServer(d Deps) *Server {
 		origins:    newOrigins(d.Origins),
 		limiter:    newAddressLimiter(d.LoginRatePerMinute, d.LoginRateBurst, d.Now),
 		observe:    d.Observe,
+		countLogin: d.CountLogin,
+		signedUp:   d.CountSignup,
+	}
+	if s.countLogin == nil {
+		s.countLogin = func(string) {}
+	}
+	if s.signedUp == nil {
+		s.signedUp = func() {}
 	}
 	mux := http.NewServeMux()
 	s.routes(mux)

@@ -32,6 +32,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	u, err := s.users.Login(r.Context(), auth.LoginInput{Credential: req.Credential, Password: req.Password})
+	s.countLogin(loginOutcome(err))
 	if err != nil {
 		return err
 	}
@@ -68,4 +69,20 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) error {
 	s.cookies.clearToken(w)
 	writeJSON(w, http.StatusOK, map[string]string{"message": "success"})
 	return nil
+}
+
+// loginOutcome names a log-in result for metrics.
+func loginOutcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	switch auth.ErrorCode(err) {
+	case auth.EUnauthorized, auth.EInvalid:
+		return "invalid"
+	case auth.ETooMany:
+		return "throttled"
+	case auth.EUnavailable:
+		return "shed"
+	}
+	return "error"
 }

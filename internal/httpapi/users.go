@@ -22,6 +22,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.signedUp()
 	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}

@@ -147,3 +147,14 @@ func (db *DB) PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time
 	}
 	return n, nil
 }
+
+// CountLiveSessions counts sessions that have not expired, for metrics.
+func (db *DB) CountLiveSessions(ctx context.Context) (int64, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	var n int64
+	if err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM "Sessions" WHERE "expiresAt" > $1`, time.Now().Unix()).Scan(&n); err != nil {
+		return 0, db.wrap(err, "count sessions")
+	}
+	return n, nil
+}
