@@ -68,12 +68,12 @@ func testService(t *testing.T, tg testdb.Target) {
 	t.Run("SignupThenLoginByUsernameOrEmailInAnyCase", func(t *testing.T) {
 		t.Parallel()
 		s := newService(t, tg.Migrated(t), argon, nil)
-		u := signup(t, s, "Demo-lition", "demo@user.io", "password")
+		u := signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
 		if u.ID == 0 || u.Username != "Demo-lition" || u.Email != "demo@user.io" {
 			t.Fatalf("Signup = %+v", u)
 		}
 		for _, cred := range []string{"Demo-lition", "demo-lition", "DEMO-LITION", "demo@user.io", "Demo@User.IO"} {
-			got, err := s.Login(ctx, auth.LoginInput{Credential: cred, Password: "password"})
+			got, err := s.Login(ctx, auth.LoginInput{Credential: cred, Password: "tidal-basin-47"})
 			if err != nil {
 				t.Errorf("Login(%q): %v", cred, err)
 				continue
@@ -87,14 +87,14 @@ func testService(t *testing.T, tg testdb.Target) {
 	t.Run("WrongPasswordAndUnknownUserAreInvalidCredentials", func(t *testing.T) {
 		t.Parallel()
 		s := newService(t, tg.Migrated(t), argon, nil)
-		signup(t, s, "FakeUser1", "user1@user.io", "password2")
+		signup(t, s, "FakeUser1", "user1@user.io", "quiet-harbor-2")
 		for _, in := range []auth.LoginInput{
-			{Credential: "FakeUser1", Password: "password3"},
-			{Credential: "FakeUser1", Password: "PASSWORD2"},
-			{Credential: "user1@user.io", Password: "password"},
-			{Credential: "FakeUser2", Password: "password2"},
-			{Credential: "nobody@user.io", Password: "password2"},
-			{Credential: "Fake\x00User1", Password: "password2"},
+			{Credential: "FakeUser1", Password: "quiet-harbor-3"},
+			{Credential: "FakeUser1", Password: "QUIET-HARBOR-2"},
+			{Credential: "user1@user.io", Password: "quiet-harbor-"},
+			{Credential: "FakeUser2", Password: "quiet-harbor-2"},
+			{Credential: "nobody@user.io", Password: "quiet-harbor-2"},
+			{Credential: "Fake\x00User1", Password: "quiet-harbor-2"},
 		} {
 			u, err := s.Login(ctx, in)
 			if !errors.Is(err, auth.ErrInvalidCredentials) {
@@ -127,8 +127,8 @@ func testService(t *testing.T, tg testdb.Target) {
 	t.Run("DuplicateSignupIsConflict", func(t *testing.T) {
 		t.Parallel()
 		s := newService(t, tg.Migrated(t), argon, nil)
-		signup(t, s, "Demo-lition", "demo@user.io", "password")
-		_, err := s.Signup(ctx, auth.SignupInput{Username: "DEMO-lition", Email: "other@user.io", Password: "password"})
+		signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
+		_, err := s.Signup(ctx, auth.SignupInput{Username: "DEMO-lition", Email: "other@user.io", Password: "tidal-basin-47"})
 		var e *auth.Error
 		if !errors.As(err, &e) || e.Code != auth.EConflict || len(e.Fields) != 1 || e.Fields["username"] == "" {
 			t.Errorf("Signup(duplicate username) = %v; want EConflict naming username", err)
