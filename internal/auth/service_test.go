@@ -24,7 +24,7 @@ const bcryptjsPassword = "$2a$10$pwhqIAvbRMBzeYFNl70Pk.DpnzsfZGWQHRE7OTgIrYngaIx
 func newService(t *testing.T, users auth.UserStore, h auth.PasswordHasher, log *slog.Logger) *auth.Service {
 	t.Helper()
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = discardLog()
 	}
 	s, err := auth.NewService(users, h, log)
 	if err != nil {
@@ -32,6 +32,8 @@ func newService(t *testing.T, users auth.UserStore, h auth.PasswordHasher, log *
 	}
 	return s
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func signup(t *testing.T, s *auth.Service, username, email, pw string) auth.User {
 	t.Helper()

@@ -52,5 +52,7 @@ func throttleKey(userID int64, found bool, credential string) string {
 	if len(c) > 256 {
 		c = c[:256]
 	}
-	return "c:" + c
+	// The key is stored as text, and PostgreSQL text holds neither NUL nor invalid UTF-8
+	// (which the cut above can leave): drop both, or such a log-in fails with a 500.
+	return "c:" + strings.ToValidUTF8(strings.ReplaceAll(c, "\x00", ""), "")
 }
