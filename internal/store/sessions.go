@@ -42,16 +42,20 @@ func insertSession(ctx context.Context, x execer, s auth.Session) error {
 	return err
 }
 
+const sessionUserQuery = `SELECT ` + sessionColumns + `, u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+ WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`
+
 // SessionUser loads a live session and its user: one indexed lookup, joined.
 func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, auth.Session, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	var u auth.User
 	var s auth.Session
-	row := db.sql.QueryRowContext(ctx,
-		`SELECT `+sessionColumns+`, u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
-		 WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`, id, now.Unix(), idleSince.Unix())
-	err := scanSession(row, &s, &u.Username, &u.Email)
+	st, err := db.prepared(ctx, sessionUserQuery)
+	if err != nil {
+		return auth.User{}, auth.Session{}, db.wrap(err, "load session")
+	}
+	err = scanSession(st.QueryRowContext(ctx, id, now.Unix(), idleSince.Unix()), &s, &u.Username, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, auth.Session{}, auth.ErrNotFound
 	}

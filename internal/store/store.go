@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,6 +37,7 @@ type DB struct {
 	d       dialect
 	schema  string
 	timeout time.Duration
+	stmts   sync.Map // query text → *sql.Stmt, for the statements on the request path
 }
 
 // Open opens the database and checks that it answers.
@@ -113,6 +115,23 @@ func openPostgres(o Options) (*sql.DB, error) {
 
 // Close closes the pool.
 func (db *DB) Close() error { return db.sql.Close() }
+
+// prepared returns query as a prepared statement, preparing it on first use, so the hot
+// queries are parsed once per connection instead of once per call.
+func (db *DB) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.sql.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
 
 // Dialect names the database kind: "sqlite" or "postgres".
 func (db *DB) Dialect() string { return db.d.name }
