@@ -130,7 +130,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.HashConcurrency, err = intVar(getenv, "HASH_CONCURRENCY", runtime.NumCPU(), 1, 1024); err != nil {
 		errs = append(errs, err)
 	}
-	if c.HashQueue, err = intVar(getenv, "HASH_QUEUE", 16*runtime.NumCPU(), 0, 100_000); err != nil {
+	if c.HashQueue, err = intVar(getenv, "HASH_QUEUE", 32*runtime.NumCPU(), 0, 100_000); err != nil {
 		errs = append(errs, err)
 	}
 	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
