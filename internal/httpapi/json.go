@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -85,11 +86,17 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
 	}
+	// JSON is UTF-8; decoding would silently turn bad bytes into U+FFFD and store them.
+	if !utf8.Valid(b) {
+		return badBody("the body must be UTF-8")
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err)
 	}
-	if dec.More() {
+	// More is false before a stray "}" or "]", so ask for the next token: only the end
+	// of the body may follow the object.
+	if _, err := dec.Token(); err != io.EOF {
 		return badBody("the body must be a single JSON object")
 	}
 	return nil

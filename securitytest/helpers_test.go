@@ -1,0 +1,175 @@
+// Package securitytest attacks authme from outside, through real HTTP servers on real
+// ports: throttling across instances, account enumeration by timing, hostile input.
+package securitytest
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"authme/internal/auth"
+	"authme/internal/httpapi"
+	"authme/internal/logging"
+	"authme/internal/password"
+	"authme/internal/session"
+	"authme/internal/store"
+)
+
+var secret = []byte("security tests secret, at least 32 bytes long")
+
+// clock is a settable time shared by the instances of one test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func newClock() *clock { return &clock{t: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// instance is one authme server on a real port over db.
+type instance struct {
+	URL string
+	log *strings.Builder
+}
+
+type options struct {
+	policy     auth.ThrottlePolicy
+	clock      *clock
+	ratePerMin float64
+	burst      int
+}
+
+// start serves the real handler over db, with the server limits of cmd/authme.
+func start(t *testing.T, db *store.DB, o options) instance {
+	t.Helper()
+	if o.clock == nil {
+		o.clock = newClock()
+	}
+	if o.policy == (auth.ThrottlePolicy{}) {
+		o.policy = auth.DefaultThrottle
+	}
+	logs := &strings.Builder{}
+	var mu sync.Mutex
+	log := logging.New(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) }), false, slog.LevelInfo)
+	users, err := auth.NewService(db, password.NewArgon2id(password.OWASP), log,
+		auth.WithThrottle(db, o.policy), auth.WithClock(o.clock.Now),
+		auth.WithHashGate(password.NewGate(2, 64, 2*time.Second)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := httpapi.NewServer(httpapi.Deps{
+		Log: log, Users: users, CSRFKey: secret, Now: o.clock.Now,
+		Sessions:           session.NewManager(db, secret, time.Hour, time.Hour, o.clock.Now),
+		Ready:              db.Ping,
+		LoginRatePerMinute: o.ratePerMin, LoginRateBurst: o.burst,
+	})
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config = httpapi.NewHTTPServer(h)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return instance{URL: srv.URL, log: logs}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// client is a browser-like client: a cookie jar and the CSRF header on unsafe requests.
+type client struct {
+	t    *testing.T
+	http *http.Client
+	xsrf string
+}
+
+func newClient(t *testing.T, base string) *client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &client{t: t, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	res := c.do(http.MethodGet, base+"/api/csrf/restore", "", nil)
+	for _, ck := range res.cookies {
+		if ck.Name == "XSRF-TOKEN" {
+			c.xsrf = ck.Value
+		}
+	}
+	if c.xsrf == "" {
+		t.Fatal("no XSRF-TOKEN from /api/csrf/restore")
+	}
+	return c
+}
+
+type response struct {
+	status  int
+	header  http.Header
+	body    string
+	cookies []*http.Cookie
+}
+
+func (r response) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(r.body), &m); err != nil {
+		t.Fatalf("body %q is not a JSON object: %v", r.body, err)
+	}
+	return m
+}
+
+// do sends a request; an unsafe one carries the CSRF header and a JSON content type
+// unless header says otherwise.
+func (c *client) do(method, url, body string, header map[string]string) response {
+	c.t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if method != http.MethodGet {
+		req.Header.Set("XSRF-Token", c.xsrf)
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range header {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, header: res.Header, body: string(b), cookies: res.Cookies()}
+}
+
+func (c *client) login(base, credential, pw string) response {
+	c.t.Helper()
+	b, _ := json.Marshal(map[string]string{"credential": credential, "password": pw})
+	return c.do(http.MethodPost, base+"/api/session", string(b), nil)
+}
+
+// seed inserts the demo users.
+func seed(t *testing.T, db *store.DB) {
+	t.Helper()
+	if _, err := db.Seed(context.Background(), password.NewArgon2id(password.OWASP)); err != nil {
+		t.Fatal(err)
+	}
+}

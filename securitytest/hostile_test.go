@@ -1,0 +1,195 @@
+package securitytest
+
+import (
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	neturl "net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"authme/internal/testdb"
+)
+
+// TestHostileInput throws what attackers send at every endpoint. Every answer is a 4xx
+// JSON error (or, for a forged session, "no user"), never a 500; no user, password or
+// session changes; and the server still answers afterwards.
+func TestHostileInput(t *testing.T) {
+	for _, tg := range testdb.Targets(t) {
+		t.Run(tg.Dialect, func(t *testing.T) { hostileInput(t, tg) })
+	}
+}
+
+func hostileInput(t *testing.T, tg testdb.Target) {
+	db := tg.Migrated(t)
+	seed(t, db)
+	a := start(t, db, options{})
+	// A logged-in client, for the authenticated endpoints.
+	c := newClient(t, a.URL)
+	if r := c.login(a.URL, "FakeUser2", "password3"); r.status != 200 {
+		t.Fatalf("login: %d %s", r.status, r.body)
+	}
+	before := snapshot(t, db.SQL())
+
+	long := strings.Repeat("A", 10_000)
+	deep := strings.Repeat(`{"a":`, 10_000) + `1` + strings.Repeat(`}`, 10_000)
+	sqli := []string{`' OR '1'='1`, `"; DROP TABLE "Users"; --`, `admin'--`, `1; DELETE FROM "Sessions"`, `%' OR 1=1 --`}
+	bodies := map[string]string{
+		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q}`, long, long, long, long, long, long),
+		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000"}`,
+		"InvalidUTF8":   "{\"credential\":\"\xff\xfe\xfd\",\"password\":\"\xc3\x28password\",\"username\":\"\xed\xa0\x80user\",\"email\":\"\xff@x.io\",\"currentPassword\":\"\xff\",\"newPassword\":\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\"}",
+		"DuplicateKeys": `{"credential":"Demo-lition","credential":"FakeUser1","password":"x","password":"y","username":"a","username":"bbbb","email":"a","email":"b"}`,
+		"DeepNesting":   deep,
+		"DeepInField":   `{"credential":` + deep + `}`,
+		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400}`,
+		"NotAnObject":   `[1,2,3]`,
+		"Truncated":     `{"credential":"Demo-lition","pass`,
+		"Huge":          `{"credential":"` + strings.Repeat("x", 2<<20) + `"}`,
+	}
+	for i, s := range sqli {
+		// The email is the injection string itself, never a valid address, so a sign-up
+		// is refused; TestInjectionTextIsStoredVerbatim covers the valid kind.
+		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q}`, s, s, s+"xx", s, s, s+"long enough")
+	}
+	contentTypes := []string{"application/json", "text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "garbage;;;="}
+	endpoints := []struct{ method, path string }{
+		{"POST", "/api/session"},
+		{"POST", "/api/users"},
+		{"PUT", "/api/users/me/password"},
+		{"DELETE", "/api/sessions/" + neturl.PathEscape(sqli[1])},
+		{"DELETE", "/api/session/extra"},
+	}
+	for _, ep := range endpoints {
+		for name, body := range bodies {
+			r := c.do(ep.method, a.URL+ep.path, body, nil)
+			expect4xxJSON(t, fmt.Sprintf("%s %s %s", ep.method, ep.path, name), r)
+		}
+		for _, ct := range contentTypes {
+			r := c.do(ep.method, a.URL+ep.path, bodies["SQLInjection0"], map[string]string{"Content-Type": ct})
+			expect4xxJSON(t, fmt.Sprintf("%s %s as %s", ep.method, ep.path, ct), r)
+		}
+	}
+
+	// Forged and oversized session cookies: no user, the cookie cleared, never a 500.
+	forge := func(claims jwt.MapClaims) string {
+		s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." +
+		base64.RawURLEncoding.EncodeToString([]byte(`{"data":{"id":1},"jti":"x","exp":9999999999}`)) + "."
+	tokens := map[string]string{
+		"HugeID":         forge(jwt.MapClaims{"data": map[string]any{"id": 1e300, "username": "x", "email": "x"}, "jti": "nope", "exp": exp}),
+		"NegativeID":     forge(jwt.MapClaims{"data": map[string]any{"id": -1}, "jti": "nope", "exp": exp}),
+		"SQLInJTI":       forge(jwt.MapClaims{"data": map[string]any{"id": 1}, "jti": sqli[0], "exp": exp}),
+		"HugeJTI":        forge(jwt.MapClaims{"data": map[string]any{"id": 1}, "jti": long, "exp": exp}),
+		"AlgNone":        none,
+		"Garbage":        "%%%not-a-token!",
+		"LongCookie":     strings.Repeat("t", 60_000),
+		"Dots":           "...",
+		"NegativeExpiry": forge(jwt.MapClaims{"data": map[string]any{"id": 1}, "jti": "x", "exp": -1}),
+	}
+	for name, tok := range tokens {
+		fresh := newClient(t, a.URL)
+		r := fresh.do("GET", a.URL+"/api/session", "", map[string]string{"Cookie": "token=" + tok})
+		if r.status != 200 || strings.TrimSpace(r.body) != `{"user":null}` {
+			t.Errorf("GET /api/session with %s token: %d %s, want 200 {\"user\":null}", name, r.status, r.body)
+		}
+		r = fresh.do("GET", a.URL+"/api/users/me", "", map[string]string{"Cookie": "token=" + tok})
+		expect4xxJSON(t, "GET /api/users/me with "+name+" token", r)
+	}
+
+	// Headers past the server's limit are refused by net/http itself (431, plain text:
+	// the request never reaches authme's handlers).
+	r := c.do("GET", a.URL+"/api/session", "", map[string]string{"X-Big": strings.Repeat("h", 100_000)})
+	if r.status != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("100 KB header: status %d, want 431", r.status)
+	}
+	r = c.do("GET", a.URL+"/api/session", "", map[string]string{"X-Request-Id": strings.Repeat("i", 5000) + "\u2028"})
+	if r.status != 200 || len(r.header.Get("X-Request-Id")) > 64 {
+		t.Errorf("hostile X-Request-Id: status %d, echoed %d bytes", r.status, len(r.header.Get("X-Request-Id")))
+	}
+
+	if after := snapshot(t, db.SQL()); after != before {
+		t.Errorf("the database changed:\nbefore %s\nafter  %s", before, after)
+	}
+	if r := newClient(t, a.URL).do("GET", a.URL+"/hello/world", "", nil); r.status != 200 || r.body != "Hello World!" {
+		t.Fatalf("server no longer answers: %d %q", r.status, r.body)
+	}
+	if r := newClient(t, a.URL).login(a.URL, "Demo-lition", "password"); r.status != 200 {
+		t.Fatalf("demo log-in after the attack: %d %s", r.status, r.body)
+	}
+}
+
+func expect4xxJSON(t *testing.T, what string, r response) {
+	t.Helper()
+	if r.status < 400 || r.status > 499 {
+		t.Errorf("%s: status %d, want 4xx; body %.200s", what, r.status, r.body)
+		return
+	}
+	if ct := r.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: Content-Type %q, want JSON", what, ct)
+		return
+	}
+	if m, _ := r.json(t)["message"].(string); m == "" {
+		t.Errorf("%s: no message in %.200s", what, r.body)
+	}
+}
+
+// snapshot renders every user (with hash) and session, to compare before and after.
+func snapshot(t *testing.T, db *sql.DB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT "id", "username", "email", "hashedPassword" FROM "Users" ORDER BY "id"`,
+		`SELECT "id", "userId", "expiresAt", '' FROM "Sessions" ORDER BY "id"`,
+	} {
+		rows, err := db.Query(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var a, b2, c2, d []byte
+			if err := rows.Scan(&a, &b2, &c2, &d); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s|%s|%s|%s;", a, b2, c2, d)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+// TestInjectionTextIsStoredVerbatim: a valid account whose name and email look like SQL
+// is created as typed, can log in, and harms nothing: every query is parameterised.
+func TestInjectionTextIsStoredVerbatim(t *testing.T) {
+	for _, tg := range testdb.Targets(t) {
+		t.Run(tg.Dialect, func(t *testing.T) {
+			db := tg.Migrated(t)
+			seed(t, db)
+			a := start(t, db, options{})
+			c := newClient(t, a.URL)
+			body := `{"username":"x'); DROP TABLE \"Users\";--","email":"o'reilly+1@x.io","password":"a long enough password"}`
+			r := c.do("POST", a.URL+"/api/users", body, nil)
+			if r.status != 201 {
+				t.Fatalf("signup: %d %s", r.status, r.body)
+			}
+			if u := r.json(t)["user"].(map[string]any); u["username"] != `x'); DROP TABLE "Users";--` || u["email"] != "o'reilly+1@x.io" {
+				t.Fatalf("stored as %v", u)
+			}
+			if r := newClient(t, a.URL).login(a.URL, "O'Reilly+1@X.io", "a long enough password"); r.status != 200 {
+				t.Fatalf("login by email: %d %s", r.status, r.body)
+			}
+			if n, err := db.UserCount(t.Context()); err != nil || n != 4 {
+				t.Fatalf("users = %d, %v; want the 3 demo users and the new one", n, err)
+			}
+		})
+	}
+}
