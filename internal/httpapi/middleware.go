@@ -119,7 +119,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 				slog.Int("bytes", rec.bytes), slog.String("request_id", id))
 			return
 		}
-		s.log.LogAttrs(r.Context(), level, fmt.Sprintf("%s %s %d %.3f ms - %d", r.Method, r.URL.Path, rec.status, float64(d.Microseconds())/1000, rec.bytes),
+		// The message is written as is, so the path goes in escaped: a decoded %0A in it
+		// would start a forged log line.
+		s.log.LogAttrs(r.Context(), level, fmt.Sprintf("%s %s %d %.3f ms - %d", r.Method, r.URL.EscapedPath(), rec.status, float64(d.Microseconds())/1000, rec.bytes),
 			slog.String("request_id", id))
 	})
 }

@@ -51,6 +51,11 @@ func (v *verifier) verify(token string) (string, bool) {
 		return "", false
 	}
 	payload, sig := body[:dot], body[dot+1:]
+	// Decode panics when the signature decodes to more than got holds: check the length
+	// first, so an overlong signature is refused rather than a 500.
+	if len(sig) != base64.RawURLEncoding.EncodedLen(sha256.Size) {
+		return "", false
+	}
 	var got [sha256.Size]byte
 	// Strict decoding: a signature whose unused trailing bits differ is not ours.
 	if n, err := base64.RawURLEncoding.Strict().Decode(got[:], []byte(sig)); err != nil || n != sha256.Size {
