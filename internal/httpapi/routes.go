@@ -8,6 +8,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 
 	mux.HandleFunc("GET /hello/world", s.handleHello)
+	s.pageRoutes(mux) // GET / and /assets/: the page for people, from web/
 	mux.HandleFunc("GET /api/csrf/restore", s.handleCSRFRestore)
 
 	mux.HandleFunc("GET /api/session", s.handleSessionGet)

@@ -1,0 +1,167 @@
+// The authenticate-me API as the page uses it: csrfFetch sends the XSRF-TOKEN cookie
+// back as the XSRF-Token header on every unsafe request, as the authenticate-me
+// frontend's csrfFetch does, and every failure becomes an ApiError with a kind the page
+// can explain to a person.
+
+const XSRF_COOKIE = "XSRF-TOKEN";
+const XSRF_HEADER = "XSRF-Token";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const TIMEOUT_MS = 15000;
+
+/**
+ * ApiError is a request that did not succeed.
+ * kind is one of: "invalid" (400), "unauthorized" (401), "conflict" (409),
+ * "rate-limited" (429), "unavailable" (503), "server" (other 5xx or a reply that is not
+ * the API's), "network" (no reply), "timeout", "http" (any other status).
+ */
+export class ApiError extends Error {
+  constructor(kind, { status = 0, message = "", fields = {}, retryAfter = null } = {}) {
+    super(message || kind);
+    this.name = "ApiError";
+    this.kind = kind;
+    this.status = status;
+    this.fields = fields;
+    this.retryAfter = retryAfter;
+  }
+
+  /** retryable reports whether trying the same request again later may work. */
+  get retryable() {
+    return ["network", "timeout", "server", "unavailable", "rate-limited"].includes(this.kind);
+  }
+}
+
+/** readCookie returns the value of the named cookie, or "". */
+export function readCookie(name) {
+  for (const part of document.cookie.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq >= 0 && part.slice(0, eq).trim() === name) {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+  }
+  return "";
+}
+
+/** restoreCSRF asks the server for a fresh token; it arrives in the XSRF-TOKEN cookie. */
+export async function restoreCSRF() {
+  const data = await send("/api/csrf/restore", { method: "GET" });
+  return data["XSRF-Token"];
+}
+
+/**
+ * csrfFetch is fetch for the API: same-origin cookies, JSON bodies, and the CSRF token
+ * on every unsafe request, fetched first when the page has none.
+ */
+export async function csrfFetch(url, options = {}) {
+  const method = (options.method || "GET").toUpperCase();
+  const headers = new Headers(options.headers);
+  if (!SAFE_METHODS.has(method)) {
+    if (!headers.has("Content-Type")) headers.set("Content-Type", "application/json");
+    let token = readCookie(XSRF_COOKIE);
+    if (!token) {
+      await restoreCSRF();
+      token = readCookie(XSRF_COOKIE);
+    }
+    headers.set(XSRF_HEADER, token);
+  }
+  return fetch(url, {
+    ...options,
+    method,
+    headers,
+    credentials: "same-origin",
+    signal: options.signal || AbortSignal.timeout(TIMEOUT_MS),
+  });
+}
+
+/**
+ * send makes one API request and returns its JSON body, or throws an ApiError. A 403
+ * for a stale CSRF token (its secret cookie was replaced) is retried once with a fresh
+ * token.
+ */
+async function send(url, { method = "GET", body } = {}, retried = false) {
+  let res;
+  try {
+    res = await csrfFetch(url, {
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    const timedOut = err && (err.name === "TimeoutError" || err.name === "AbortError");
+    throw new ApiError(timedOut ? "timeout" : "network");
+  }
+  const data = await readJSON(res);
+  if (res.ok) {
+    if (data === null) throw new ApiError("server", { status: res.status });
+    return data;
+  }
+  const message = (data && typeof data.message === "string") ? data.message : "";
+  const fields = (data && data.errors && typeof data.errors === "object") ? data.errors : {};
+  if (res.status === 403 && message === "invalid csrf token" && !retried) {
+    await restoreCSRF();
+    return send(url, { method, body }, true);
+  }
+  throw new ApiError(kindOf(res.status, data), {
+    status: res.status,
+    message,
+    fields,
+    retryAfter: retryAfterSeconds(res.headers.get("Retry-After")),
+  });
+}
+
+async function readJSON(res) {
+  const type = res.headers.get("Content-Type") || "";
+  if (!type.includes("json")) return null;
+  try {
+    return await res.json();
+  } catch {
+    return null;
+  }
+}
+
+function kindOf(status, data) {
+  switch (status) {
+    case 400: return data ? "invalid" : "server";
+    case 401: return "unauthorized";
+    case 409: return "conflict";
+    case 429: return "rate-limited";
+    case 503: return "unavailable";
+  }
+  return status >= 500 || !data ? "server" : "http";
+}
+
+/** retryAfterSeconds reads a Retry-After header: seconds, or an HTTP date. */
+function retryAfterSeconds(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return null;
+  return Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** getSession returns the logged-in user, or null. */
+export async function getSession() {
+  const data = await send("/api/session");
+  return data.user || null;
+}
+
+/** login starts a session for a username or email and a password, returning the user. */
+export async function login(credential, password) {
+  const data = await send("/api/session", { method: "POST", body: { credential, password } });
+  return data.user;
+}
+
+/** signup creates an account and logs it in, returning the user. */
+export async function signup({ username, email, password }) {
+  const data = await send("/api/users", { method: "POST", body: { username, email, password } });
+  return data.user;
+}
+
+/** logout ends the session. */
+export async function logout() {
+  await send("/api/session", { method: "DELETE" });
+}
+
+/** hasCSRFToken reports whether the page holds a token for unsafe requests. */
+export function hasCSRFToken() {
+  return readCookie(XSRF_COOKIE) !== "";
+}
