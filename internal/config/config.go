@@ -107,7 +107,8 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.TrustProxy, err = prefixesVar(getenv, "TRUST_PROXY"); err != nil {
 		errs = append(errs, err)
 	}
-	c.CORSOrigins = listVar(getenv, "CORS_ORIGINS")
+	// Browsers send origins with a lower-case scheme and host; match them so.
+	c.CORSOrigins = listVar(strings.ToLower, getenv, "CORS_ORIGINS")
 	if len(c.CORSOrigins) == 0 && c.Env != Production {
 		c.CORSOrigins = []string{"http://localhost:*", "http://127.0.0.1:*"}
 	}
@@ -198,15 +199,19 @@ func durationVar(getenv func(string) string, name string, def time.Duration) (ti
 	return d, nil
 }
 
-// listVar splits a comma- or space-separated list.
-func listVar(getenv func(string) string, name string) []string {
-	return strings.FieldsFunc(getenv(name), func(r rune) bool { return r == ',' || r == ' ' })
+// listVar splits a comma- or space-separated list, passing each entry through norm.
+func listVar(norm func(string) string, getenv func(string) string, name string) []string {
+	out := strings.FieldsFunc(getenv(name), func(r rune) bool { return r == ',' || r == ' ' })
+	for i := range out {
+		out[i] = norm(out[i])
+	}
+	return out
 }
 
 // prefixesVar reads addresses and CIDRs.
 func prefixesVar(getenv func(string) string, name string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, f := range listVar(getenv, name) {
+	for _, f := range listVar(strings.TrimSpace, getenv, name) {
 		if p, err := netip.ParsePrefix(f); err == nil {
 			out = append(out, p.Masked())
 			continue
@@ -221,11 +226,13 @@ func prefixesVar(getenv func(string) string, name string) ([]netip.Prefix, error
 	return out, nil
 }
 
-// validOriginPattern accepts scheme://host[:port] with an optional :* port wildcard.
+// validOriginPattern accepts scheme://host[:port] with an optional :* port wildcard;
+// no other wildcard (a host pattern like *.example.com would never match).
 func validOriginPattern(o string) bool {
 	rest, ok := strings.CutSuffix(o, ":*")
 	u, err := url.Parse(rest)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" ||
+		u.RawQuery != "" || u.User != nil || strings.Contains(u.Host, "*") {
 		return false
 	}
 	return !ok || u.Port() == ""

@@ -139,3 +139,20 @@ func TestLoadServerSettingsInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestCORSOriginsAreLowercasedAndHostWildcardsRefused(t *testing.T) {
+	t.Parallel()
+	c, err := Load(func(k string) string {
+		return map[string]string{"CORS_ORIGINS": "HTTPS://App.Example.com, http://LOCALHOST:*"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.CORSOrigins, " "); got != "https://app.example.com http://localhost:*" {
+		t.Fatalf("CORSOrigins = %q", got)
+	}
+	_, err = Load(func(k string) string { return map[string]string{"CORS_ORIGINS": "https://*.example.com"}[k] })
+	if err == nil || !strings.Contains(err.Error(), "CORS_ORIGINS") {
+		t.Fatalf("host wildcard: err = %v, want one naming CORS_ORIGINS", err)
+	}
+}
