@@ -151,7 +151,7 @@ func TestCORSOriginsAreLowercasedAndHostWildcardsRefused(t *testing.T) {
 	if got := strings.Join(c.CORSOrigins, " "); got != "https://app.example.com http://localhost:*" {
 		t.Fatalf("CORSOrigins = %q", got)
 	}
-	_, err = Load(func(k string) string { return map[string]string{"CORS_ORIGINS": "https://*.example.com"}[k] })
+	_, err = config.Load(func(k string) string { return map[string]string{"CORS_ORIGINS": "https://*.example.com"}[k] })
 	if err == nil || !strings.Contains(err.Error(), "CORS_ORIGINS") {
 		t.Fatalf("host wildcard: err = %v, want one naming CORS_ORIGINS", err)
 	}
