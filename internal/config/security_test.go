@@ -142,7 +142,7 @@ func TestLoadServerSettingsInvalid(t *testing.T) {
 
 func TestCORSOriginsAreLowercasedAndHostWildcardsRefused(t *testing.T) {
 	t.Parallel()
-	c, err := Load(func(k string) string {
+	c, err := config.Load(func(k string) string {
 		return map[string]string{"CORS_ORIGINS": "HTTPS://App.Example.com, http://LOCALHOST:*"}[k]
 	})
 	if err != nil {
