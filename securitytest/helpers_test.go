@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -98,12 +99,13 @@ type client struct {
 	t    *testing.T
 	http *http.Client
 	xsrf string
+	base string
 }
 
 func newClient(t *testing.T, base string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &client{t: t, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	c := &client{t: t, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}, base: base}
 	res := c.do(http.MethodGet, base+"/api/csrf/restore", "", nil)
 	for _, ck := range res.cookies {
 		if ck.Name == "XSRF-TOKEN" {
@@ -172,4 +174,12 @@ func seed(t *testing.T, db *store.DB) {
 	if _, err := db.Seed(context.Background(), password.NewArgon2id(password.OWASP)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func mustURL(s string) *neturl.URL {
+	u, err := neturl.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
 }
