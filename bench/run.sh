@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Load-test authme against a standard-library ceiling (and the Express original, when
+# running), as issue 7 asks. Everything happens in bench/runner; this only finds the
+# repository root and records the command line for the report.
+#
+#   bench/run.sh [--express http://127.0.0.1:8100] [--postgres URL] [--duration 15s] [--markdown BENCHMARKS.md]
+#
+# Paths are relative to the repository root. Needs go and wrk (apt-get install -y wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
+BENCH_COMMAND="bench/run.sh$(printf ' %q' "$@")"
+export BENCH_COMMAND
+exec go run ./bench/runner "$@"

@@ -1,0 +1,291 @@
+// Command runner is issue 7's benchmark: it builds authme and a standard-library ceiling
+// server, starts them (and measures authme's start-up), logs in, drives every case with
+// wrk against each target (plus a running Express original when given), records peak
+// memory, and prints one table with the issue's targets judged from this one run.
+//
+// Run it from the repository root, through bench/run.sh or `go run ./bench/runner`.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && ctx.Err() != nil {
+		err = errors.New("interrupted; everything it started is stopped and removed")
+	}
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command line.
+type options struct {
+	express    string
+	expressPID int
+	postgres   string
+	duration   time.Duration
+	markdown   string
+	jsonOut    string
+	svgOut     string
+}
+
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.express, "express", "", "URL of a running Express original, e.g. http://127.0.0.1:8100")
+	fs.IntVar(&o.expressPID, "express-pid", 0, "its server PID, for peak RSS (default: the process listening on its port)")
+	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL: run authme on a fresh schema there instead of SQLite")
+	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each case")
+	fs.StringVar(&o.markdown, "markdown", "", "write the report as markdown to this file (and the chart and JSON beside)")
+	fs.StringVar(&o.jsonOut, "json", "", "write the raw results as JSON here (default with --markdown: bench/results.json)")
+	fs.StringVar(&o.svgOut, "svg", "", "write the chart here (default with --markdown: bench/results.svg)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.duration < time.Second {
+		return o, errors.New("--duration must be at least 1s")
+	}
+	if o.markdown != "" {
+		if o.jsonOut == "" {
+			o.jsonOut = filepath.Join("bench", "results.json")
+		}
+		if o.svgOut == "" {
+			o.svgOut = filepath.Join("bench", "results.svg")
+		}
+	}
+	return o, nil
+}
+
+// hashSamples is how many Argon2id hashes the hash-bound limit is the mean of.
+const hashSamples = 20
+
+// run is the whole benchmark; whatever it started or made is undone before it returns.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parseOptions(args, stderr)
+	if err != nil {
+		return err
+	}
+	if b, err := os.ReadFile("go.mod"); err != nil || !strings.HasPrefix(string(b), "module authme\n") {
+		return errors.New("run from the repository root (bench/run.sh does)")
+	}
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return errors.New("wrk is not installed (apt-get install -y wrk)")
+	}
+	logf := func(format string, a ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", a...) }
+
+	var cl cleanups
+	defer cl.run()
+	tmp, err := os.MkdirTemp("", "authme-bench-")
+	if err != nil {
+		return err
+	}
+	cl.add(func() { os.RemoveAll(tmp) })
+
+	logf("building authme and the ceiling server")
+	authmeBin, ceilingBin := filepath.Join(tmp, "authme"), filepath.Join(tmp, "ceiling")
+	if err := build(ctx, authmeBin, "./cmd/authme"); err != nil {
+		return err
+	}
+	if err := build(ctx, ceilingBin, "./bench/ceiling"); err != nil {
+		return err
+	}
+
+	m := describeMachine(o.express != "")
+	rep := &report{
+		Date:     time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Command:  command(args),
+		Machine:  m,
+		Cores:    m.Cores,
+		Database: "sqlite",
+		Duration: o.duration.String(),
+	}
+	// Hash first, while nothing else of ours runs.
+	logf("timing Argon2id hashes, one at a time and %d at once", rep.Cores)
+	if rep.HashMs, err = hashTime(ctx, ceilingBin, 1); err != nil {
+		return err
+	}
+	rep.HashLimit = float64(rep.Cores) / (rep.HashMs / 1000)
+	if rep.ParallelHashMs, err = hashTime(ctx, ceilingBin, rep.Cores); err != nil {
+		return err
+	}
+
+	schema := ""
+	if o.postgres != "" {
+		rep.Database, schema = "postgres", benchSchema()
+		cl.add(func() {
+			if err := dropSchema(o.postgres, schema); err != nil {
+				logf("could not drop schema %s: %v", schema, err)
+			}
+		})
+	}
+	a := authmeRun{bin: authmeBin, dir: tmp, env: authmeEnv(tmp, o.postgres, schema)}
+	logf("migrating and seeding authme's %s database", rep.Database)
+	if err := a.prepare(ctx); err != nil {
+		return err
+	}
+	logf("timing %d start-ups", startupRuns)
+	runs, err := a.measureStartup(ctx)
+	if err != nil {
+		return err
+	}
+	for _, d := range runs {
+		rep.StartupMs = append(rep.StartupMs, float64(d.Microseconds())/1000)
+	}
+	rep.StartupMedianMs = median(rep.StartupMs)
+
+	authmeLog := filepath.Join(tmp, "authme.log")
+	targets, err := startTargets(ctx, a, ceilingBin, authmeLog, o, &cl)
+	if err != nil {
+		return err
+	}
+
+	s := &suite{tmp: tmp, duration: o.duration, targets: targets}
+	if err := s.run(ctx); err != nil {
+		return err
+	}
+	rep.Results = s.results
+	rep.Goals = goals(rep)
+	rep.AuthmeLog = summarizeLog(authmeLog)
+
+	fmt.Fprintln(stdout)
+	rep.writeText(stdout)
+	return save(rep, o)
+}
+
+// startTargets starts authme and the ceiling (registering their stops), adds the Express
+// original when given, and logs in on each as the demo user.
+func startTargets(ctx context.Context, a authmeRun, ceilingBin, authmeLog string, o options, cl *cleanups) ([]*target, error) {
+	ap, abase, _, err := a.start(ctx, authmeLog)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(ap.stop)
+	cp, cbase, err := startCeiling(ctx, ceilingBin, a.dir)
+	if err != nil {
+		return nil, err
+	}
+	cl.add(cp.stop)
+
+	authme := &target{name: "authme", base: abase, pid: ap.pid(), proc: ap, full: true}
+	ceiling := &target{name: "ceiling", base: cbase, pid: cp.pid(), proc: cp}
+	targets := []*target{authme, ceiling}
+	if authme.client, err = logIn(ctx, abase); err != nil {
+		return nil, fmt.Errorf("log in to authme: %w", err)
+	}
+	// The ceiling has no log-in: it gets the token authme would issue for the same user.
+	tok, err := mintToken([]byte(jwtSecret), authme.client.user)
+	if err != nil {
+		return nil, err
+	}
+	ceiling.client = client{cookies: map[string]string{"token": tok}}
+	if o.express != "" {
+		ex, err := expressTarget(ctx, o.express, o.expressPID)
+		if err != nil {
+			return nil, err
+		}
+		if ex.client, err = logIn(ctx, ex.base); err != nil {
+			return nil, fmt.Errorf("log in to express: %w", err)
+		}
+		targets = append(targets, ex)
+	}
+	for _, t := range targets {
+		if err := checkSession(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	return targets, nil
+}
+
+// build compiles a static binary, as authme ships.
+func build(ctx context.Context, out, pkg string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// hashTime asks the ceiling binary for the mean time of one Argon2id hash, in ms, with
+// parallel hashes running at once.
+func hashTime(ctx context.Context, ceilingBin string, parallel int) (float64, error) {
+	out, err := exec.CommandContext(ctx, ceilingBin, "-hash-bench", strconv.Itoa(hashSamples),
+		"-hash-parallel", strconv.Itoa(parallel)).Output()
+	if err != nil {
+		return 0, fmt.Errorf("hash benchmark: %w", err)
+	}
+	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+}
+
+// command is the command line as the user typed it: bench/run.sh passes its own.
+func command(args []string) string {
+	if c := os.Getenv("BENCH_COMMAND"); c != "" {
+		return c
+	}
+	return strings.TrimSpace("go run ./bench/runner " + strings.Join(args, " "))
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// save writes the markdown, chart and JSON asked for.
+func save(rep *report, o options) error {
+	if o.svgOut != "" {
+		if err := os.WriteFile(o.svgOut, []byte(chartSVG(rep)), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.jsonOut != "" {
+		b, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.markdown != "" {
+		svg := ""
+		if o.svgOut != "" {
+			absMD, _ := filepath.Abs(o.markdown)
+			absSVG, _ := filepath.Abs(o.svgOut)
+			svg, _ = filepath.Rel(filepath.Dir(absMD), absSVG)
+		}
+		if err := os.WriteFile(o.markdown, []byte(rep.markdown(svg)), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"math"
+	"testing"
+)
+
+func TestLuaString(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{`plain`, `"plain"`},
+		{`a"b\c`, `"a\"b\\c"`},
+		{"line\nbreak", `"line\010break"`},
+		{"é", `"\195\169"`},
+	}
+	for _, c := range cases {
+		if got := luaString(c.in); got != c.want {
+			t.Errorf("luaString(%q) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+func TestGoalJudge(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		g        goal
+		status   string
+		detail   string
+		measured float64
+	}{
+		{"AtLeastMet", goal{Measured: 0.7, Op: ">=", Target: 0.7}, "met", "", 0.7},
+		{"AtLeastMissedSaysByHowMuch", goal{Measured: 0.35, Op: ">=", Target: 0.7}, "missed", "short by 50%", 0.35},
+		{"BelowMissedSaysByHowMuch", goal{Measured: 75, Op: "<", Target: 50}, "missed", "over by 50%", 75},
+		{"NotMeasured", goal{Measured: math.NaN(), Op: "<", Target: 50}, "not measured", "why", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			g := c.g
+			g.judge("why")
+			if g.Status != c.status || g.Detail != c.detail || g.Measured != c.measured {
+				t.Errorf("judge = %q %q %v, want %q %q %v", g.Status, g.Detail, g.Measured, c.status, c.detail, c.measured)
+			}
+		})
+	}
+}
+
+func TestToResultCountsOnly2xxAsSuccess(t *testing.T) {
+	t.Parallel()
+	w := wrkOutput{Requests: 100, DurationUS: 2e6, Status: 10, Read: 1, Statuses: map[string]int64{"200": 90, "503": 10}}
+	r := toResult("login", "authme", load{conns: 50}, w)
+	if r.OKRPS != 45 || r.RPS != 50 || r.Errors != 11 || r.Shed != 10 {
+		t.Errorf("got ok/s %v, req/s %v, errors %d, shed %d; want 45, 50, 11, 10", r.OKRPS, r.RPS, r.Errors, r.Shed)
+	}
+}
+
+func TestCompact(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[float64]string{0.42: "0.42", 3.1: "3.1", 87: "87", 1234: "1.2k", 45678: "46k", 2e6: "2M"} {
+		if got := compact(in); got != want {
+			t.Errorf("compact(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
