@@ -70,6 +70,17 @@ func NewService(users UserStore, hasher PasswordHasher, log *slog.Logger, opts .
 // Signup validates in, hashes the password and creates the user. A taken username or
 // email is an EConflict error naming the field.
 func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
+	return s.signup(ctx, in, nil)
+}
+
+// SignupWithSession is Signup that also records the session newSession makes for the new
+// user, in the same transaction: a sign-up that fails half-way (the database going away
+// between the two inserts) leaves no account its client was told was not made.
+func (s *Service) SignupWithSession(ctx context.Context, in SignupInput, newSession func(User) (Session, error)) (User, error) {
+	return s.signup(ctx, in, newSession)
+}
+
+func (s *Service) signup(ctx context.Context, in SignupInput, newSession func(User) (Session, error)) (User, error) {
 	if err := in.Validate(); err != nil {
 		return User{}, err
 	}
@@ -80,7 +91,12 @@ func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("signup %q: %w", in.Username, err)
 	}
-	u, err := s.users.CreateUser(ctx, in.Username, in.Email, hash)
+	var u User
+	if newSession == nil {
+		u, err = s.users.CreateUser(ctx, in.Username, in.Email, hash)
+	} else {
+		u, err = s.users.CreateUserWithSession(ctx, in.Username, in.Email, hash, newSession)
+	}
 	if err != nil {
 		return User{}, fmt.Errorf("signup %q: %w", in.Username, err)
 	}

@@ -23,6 +23,9 @@ type UserStore interface {
 	// CreateUser inserts a user; a taken username or email is a Conflict error, decided
 	// by the database's unique indexes.
 	CreateUser(ctx context.Context, username, email, passwordHash string) (User, error)
+	// CreateUserWithSession is CreateUser that also records the session newSession
+	// makes for the new user, in the same transaction.
+	CreateUserWithSession(ctx context.Context, username, email, passwordHash string, newSession func(User) (Session, error)) (User, error)
 	// UserCredentials finds a user whose username or email equals credential, ignoring
 	// case; ErrNotFound when none does.
 	UserCredentials(ctx context.Context, credential string) (Credentials, error)

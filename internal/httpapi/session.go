@@ -50,13 +50,19 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u auth.Use
 	if err != nil {
 		return err
 	}
+	s.replaceSession(w, r, tok)
+	return nil
+}
+
+// replaceSession hands the client the new session's token and ends the session the
+// request came with, if any.
+func (s *Server) replaceSession(w http.ResponseWriter, r *http.Request, tok string) {
 	if old, ok := currentUser(r.Context()); ok {
 		if err := s.sessions.End(r.Context(), old.sessionID); err != nil {
 			s.log.WarnContext(r.Context(), "ending the replaced session failed", "request_id", requestID(r.Context()), "err", err)
 		}
 	}
 	s.cookies.setToken(w, tok, s.sessions.TTL())
-	return nil
 }
 
 // handleLogout ends the session and clears the cookie.

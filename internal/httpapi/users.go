@@ -18,14 +18,20 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.users.Signup(r.Context(), auth.SignupInput{Username: req.Username, Email: req.Email, Password: req.Password})
+	// The session is recorded in the sign-up's transaction: a 503 never leaves behind an
+	// account whose sign-up the client was told failed.
+	var tok string
+	u, err := s.users.SignupWithSession(r.Context(), auth.SignupInput{Username: req.Username, Email: req.Email, Password: req.Password},
+		func(u auth.User) (auth.Session, error) {
+			t, sess, err := s.sessions.New(u, r.UserAgent())
+			tok = t
+			return sess, err
+		})
 	if err != nil {
 		return err
 	}
 	s.signedUp()
-	if err := s.startSession(w, r, u); err != nil {
-		return err
-	}
+	s.replaceSession(w, r, tok)
 	writeJSON(w, http.StatusCreated, userBody{User: &u})
 	return nil
 }

@@ -17,14 +17,47 @@ func (db *DB) CreateUser(ctx context.Context, username, email, passwordHash stri
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	u := auth.User{Username: username, Email: email}
-	err := db.sql.QueryRowContext(ctx,
-		`INSERT INTO "Users" ("username", "email", "hashedPassword") VALUES ($1, $2, $3) RETURNING "id"`,
-		username, email, []byte(passwordHash)).Scan(&u.ID)
+	err := db.sql.QueryRowContext(ctx, insertUser, username, email, []byte(passwordHash)).Scan(&u.ID)
 	if what, dup := db.d.uniqueViolation(err); dup {
 		return auth.User{}, db.conflict(ctx, username, email, conflictField(what))
 	}
 	if err != nil {
 		return auth.User{}, db.wrap(err, "insert user")
+	}
+	return u, nil
+}
+
+const insertUser = `INSERT INTO "Users" ("username", "email", "hashedPassword") VALUES ($1, $2, $3) RETURNING "id"`
+
+// CreateUserWithSession is CreateUser that also records the session newSession makes for
+// the new user, in the same transaction: when the database fails in between, neither row
+// stays, so a sign-up answered with an error leaves no account behind.
+func (db *DB) CreateUserWithSession(ctx context.Context, username, email, passwordHash string, newSession func(auth.User) (auth.Session, error)) (auth.User, error) {
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	tx, err := db.sql.BeginTx(ctx, nil)
+	if err != nil {
+		return auth.User{}, db.wrap(err, "insert user: begin")
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	u := auth.User{Username: username, Email: email}
+	err = tx.QueryRowContext(ctx, insertUser, username, email, []byte(passwordHash)).Scan(&u.ID)
+	if what, dup := db.d.uniqueViolation(err); dup {
+		tx.Rollback() //nolint:errcheck // the transaction is aborted; conflict reads outside it
+		return auth.User{}, db.conflict(ctx, username, email, conflictField(what))
+	}
+	if err != nil {
+		return auth.User{}, db.wrap(err, "insert user")
+	}
+	s, err := newSession(u)
+	if err != nil {
+		return auth.User{}, err
+	}
+	if err := insertSession(ctx, tx, s); err != nil {
+		return auth.User{}, db.wrap(err, "create session for user %d", u.ID)
+	}
+	if err := tx.Commit(); err != nil {
+		return auth.User{}, db.wrap(err, "insert user: commit")
 	}
 	return u, nil
 }
