@@ -60,6 +60,10 @@ const (
 // ErrInvalidCredentials is returned for an unknown account and a wrong password alike.
 var ErrInvalidCredentials = &Error{Code: EUnauthorized, Message: MsgInvalidCredential}
 
+// ErrShed marks a request refused because password hashing is saturated: load being
+// shed as designed, not a fault, so it is counted rather than logged.
+var ErrShed = errors.New("password hashing is saturated")
+
 // ErrNotFound is returned by stores when a lookup matches nothing.
 var ErrNotFound = &Error{Code: ENotFound, Message: "not found"}
 

@@ -264,7 +264,10 @@ func (s *Service) acquire(ctx context.Context) (func(), error) {
 	}
 	release, err := s.gate.Acquire(ctx)
 	if err != nil {
-		return nil, Unavailable(time.Second, err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err() // the client went away while waiting: nothing to shed
+		}
+		return nil, Unavailable(time.Second, fmt.Errorf("%w: %w", ErrShed, err))
 	}
 	return release, nil
 }

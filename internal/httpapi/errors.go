@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -31,6 +32,10 @@ func badBody(detail string) *httpError {
 	return &httpError{status: http.StatusBadRequest, message: auth.MsgBadRequest, fields: map[string]string{"body": detail}}
 }
 
+// statusClientClosed is what the log records for a request whose client left before the
+// answer (nginx's 499); the client never sees it.
+const statusClientClosed = 499
+
 // statusOf maps a domain error code to its HTTP status: the one such map in authme.
 func statusOf(code string) int {
 	switch code {
@@ -59,6 +64,12 @@ type errorBody struct {
 // writeError answers with err's status and body. Internal errors are logged with the
 // request id and shown only as "Internal Server Error".
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The client went away; no one reads the answer and nothing is wrong here.
+		s.log.DebugContext(r.Context(), "client went away", "request_id", requestID(r.Context()), "path", r.URL.Path)
+		w.WriteHeader(statusClientClosed)
+		return
+	}
 	var he *httpError
 	if errors.As(err, &he) {
 		writeJSON(w, he.status, errorBody{Message: he.message, Errors: he.fields})
@@ -66,7 +77,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) && ae.Code != auth.EInternal {
-		if ae.Code == auth.EUnavailable {
+		if ae.Code == auth.EUnavailable && !errors.Is(err, auth.ErrShed) {
 			s.log.WarnContext(r.Context(), "service unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		if ae.RetryAfter > 0 {

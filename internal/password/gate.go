@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -20,11 +21,25 @@ type Gate struct {
 	waiting atomic.Int64
 	// WaitObserver, when set, is told how long each admitted caller waited.
 	waitObserver func(time.Duration)
+
+	idleMu    sync.Mutex
+	idleAfter time.Duration
+	idleFunc  func()
+	idleTimer *time.Timer
 }
 
 // NewGate returns a Gate with slots concurrent hashes and a queue of queue waiters.
 func NewGate(slots, queue int, maxWait time.Duration) *Gate {
 	return &Gate{slots: make(chan struct{}, max(slots, 1)), queue: int64(queue), maxWait: maxWait}
+}
+
+// OnIdle calls f once the gate has had nothing running or waiting for d. Argon2id takes
+// 19 MiB per hash; authme uses this to hand that memory back to the OS after a burst of
+// log-ins, instead of keeping it resident until the next garbage collection.
+func (g *Gate) OnIdle(d time.Duration, f func()) {
+	g.idleMu.Lock()
+	defer g.idleMu.Unlock()
+	g.idleAfter, g.idleFunc = d, f
 }
 
 // ObserveWait registers f to receive every admitted caller's wait.
@@ -63,7 +78,30 @@ func (g *Gate) Acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-func (g *Gate) release() { <-g.slots }
+func (g *Gate) release() {
+	<-g.slots
+	if len(g.slots) == 0 && g.waiting.Load() == 0 {
+		g.armIdle()
+	}
+}
+
+// armIdle (re)starts the idle timer; the timer checks again before calling out.
+func (g *Gate) armIdle() {
+	g.idleMu.Lock()
+	defer g.idleMu.Unlock()
+	if g.idleFunc == nil {
+		return
+	}
+	if g.idleTimer != nil {
+		g.idleTimer.Reset(g.idleAfter)
+		return
+	}
+	g.idleTimer = time.AfterFunc(g.idleAfter, func() {
+		if len(g.slots) == 0 && g.waiting.Load() == 0 {
+			g.idleFunc()
+		}
+	})
+}
 
 func (g *Gate) observe(d time.Duration) {
 	if g.waitObserver != nil {

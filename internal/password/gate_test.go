@@ -114,3 +114,24 @@ func TestGate(t *testing.T) {
 		}
 	})
 }
+
+func TestGateOnIdleRunsAfterTheLastRelease(t *testing.T) {
+	t.Parallel()
+	g := password.NewGate(2, 2, time.Second)
+	idle := make(chan struct{}, 4)
+	g.OnIdle(20*time.Millisecond, func() { idle <- struct{}{} })
+	r1, _ := g.Acquire(context.Background())
+	r2, _ := g.Acquire(context.Background())
+	r1()
+	select {
+	case <-idle:
+		t.Fatal("idle while a hash still runs")
+	case <-time.After(60 * time.Millisecond):
+	}
+	r2()
+	select {
+	case <-idle:
+	case <-time.After(2 * time.Second):
+		t.Fatal("no idle call after the last release")
+	}
+}
