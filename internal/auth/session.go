@@ -25,7 +25,8 @@ const MaxUserAgent = 512
 type SessionStore interface {
 	CreateSession(ctx context.Context, s Session) error
 	// SessionUser returns the live session id with its user, in one query;
-	// ErrNotFound when it is unknown, expired or idle.
+	// ErrNotFound when it is unknown, expired or idle. Of the session, only ID, UserID
+	// and LastSeenAt need be filled in.
 	SessionUser(ctx context.Context, id string, now, idleSince time.Time) (User, Session, error)
 	// TouchSession records that the session was used at now.
 	TouchSession(ctx context.Context, id string, now time.Time) error

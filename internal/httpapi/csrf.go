@@ -1,14 +1,15 @@
 package httpapi
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"hash"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // csrf implements the synchronizer-token pattern of csurf with its secret in a cookie:
@@ -16,7 +17,7 @@ import (
 // salt with an HMAC of salt and secret under a server key. A token therefore verifies
 // only against the secret it was made from, and only this server can make one.
 type csrf struct {
-	key []byte
+	macs *sync.Pool // hash.Hash keyed with the derived key, reused between requests
 }
 
 const (
@@ -35,7 +36,8 @@ func newCSRF(key []byte) csrf {
 	// JWT secret.
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("authme csrf token key"))
-	return csrf{key: m.Sum(nil)}
+	derived := m.Sum(nil)
+	return csrf{macs: &sync.Pool{New: func() any { return hmac.New(sha256.New, derived) }}}
 }
 
 func randomString(n int) string {
@@ -49,17 +51,27 @@ func validSecret(s string) bool {
 	if len(s) != csrfSecretLen {
 		return false
 	}
-	_, err := b64.DecodeString(s)
-	return err == nil
+	var buf [csrfSecretBytes]byte
+	n, err := b64.Strict().Decode(buf[:], []byte(s))
+	return err == nil && n == csrfSecretBytes
 }
 
-func (c csrf) mac(salt, secret string) string {
-	m := hmac.New(sha256.New, c.key)
+// sum computes the MAC of salt and secret into out.
+func (c csrf) sum(out *[sha256.Size]byte, salt, secret string) {
+	m := c.macs.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(salt))
 	m.Write([]byte{'.'})
 	m.Write([]byte(secret))
+	m.Sum(out[:0])
+	c.macs.Put(m)
+}
+
+// mac is the MAC of salt and secret, base64url-encoded as it appears in a token.
+func (c csrf) mac(salt, secret string) string {
 	var sum [sha256.Size]byte
-	return b64.EncodeToString(m.Sum(sum[:0]))
+	c.sum(&sum, salt, secret)
+	return b64.EncodeToString(sum[:])
 }
 
 // token makes a fresh token for secret.
@@ -73,16 +85,12 @@ func (c csrf) verify(secret, token string) bool {
 	if !validSecret(secret) || len(token) != csrfTokenLen || token[csrfSaltLen] != '.' {
 		return false
 	}
-	want := c.mac(token[:csrfSaltLen], secret)
-	return hmac.Equal([]byte(want), []byte(token[csrfSaltLen+1:]))
-}
-
-type csrfSecretKey struct{}
-
-// csrfSecret returns this request's CSRF secret (made by checkCSRF if it was missing).
-func csrfSecret(ctx context.Context) string {
-	s, _ := ctx.Value(csrfSecretKey{}).(string)
-	return s
+	var got, want [sha256.Size]byte
+	if n, err := b64.Strict().Decode(got[:], []byte(token[csrfSaltLen+1:])); err != nil || n != sha256.Size {
+		return false
+	}
+	c.sum(&want, token[:csrfSaltLen], secret)
+	return hmac.Equal(got[:], want[:])
 }
 
 // csrfHeaders are the header names csurf reads a token from, in its order.
@@ -98,7 +106,8 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			secret = randomString(csrfSecretBytes)
 			s.cookies.setCSRFSecret(w, secret)
 		}
-		r = r.WithContext(context.WithValue(r.Context(), csrfSecretKey{}, secret))
+		r, st := withState(r)
+		st.csrfSecret = secret
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 			next.ServeHTTP(w, r)
@@ -136,7 +145,6 @@ func bodyCSRFToken(w http.ResponseWriter, r *http.Request) (*http.Request, strin
 	if err != nil {
 		return r, "", err
 	}
-	r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, b))
 	if form {
 		v, err := url.ParseQuery(string(b))
 		if err != nil {

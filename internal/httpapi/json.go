@@ -31,8 +31,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // readBody reads the whole body, at most MaxBodyBytes, caching it on the request so the
 // CSRF check and the handler can both look at it.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	if b, ok := r.Context().Value(bodyKey{}).([]byte); ok {
-		return b, nil
+	st := stateFrom(r.Context())
+	if st != nil && st.bodyRead {
+		return st.body, nil
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var tooBig *http.MaxBytesError
@@ -42,10 +43,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if err != nil {
 		return nil, badBody("the body could not be read")
 	}
+	if st != nil {
+		st.body, st.bodyRead = b, true
+	}
 	return b, nil
 }
-
-type bodyKey struct{}
 
 // bodyKind tells how the body is encoded: JSON (also when no type is given, as curl
 // and some fetch calls send) or an HTML form.

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
@@ -13,17 +12,6 @@ import (
 type current struct {
 	user      auth.User
 	sessionID string
-}
-
-type currentKey struct{}
-
-// currentUser returns the request's user, if a live session came with it.
-func currentUser(ctx context.Context) (current, bool) {
-	c, ok := ctx.Value(currentKey{}).(*current)
-	if !ok {
-		return current{}, false
-	}
-	return *c, true
 }
 
 // restoreUser is the seed's restoreUser: a token cookie naming a live session puts its
@@ -43,7 +31,9 @@ func (s *Server) restoreUser(next http.Handler) http.Handler {
 			s.writeError(w, r, err)
 			return
 		default:
-			r = r.WithContext(context.WithValue(r.Context(), currentKey{}, &current{user: u, sessionID: id}))
+			var st *reqState
+			r, st = withState(r)
+			st.user, st.hasUser = current{user: u, sessionID: id}, true
 		}
 		next.ServeHTTP(w, r)
 	})

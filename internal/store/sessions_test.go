@@ -71,8 +71,8 @@ func TestSessions(t *testing.T) {
 			if gotU != u {
 				t.Errorf("SessionUser user = %+v, want %+v", gotU, u)
 			}
-			if got.ID != want.ID || got.UserID != u.ID || got.UserAgent != want.UserAgent ||
-				!got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) || !got.LastSeenAt.Equal(want.LastSeenAt) {
+			// A restore reads only what it needs: the id, the user and "last seen".
+			if got.ID != want.ID || got.UserID != u.ID || !got.LastSeenAt.Equal(want.LastSeenAt) {
 				t.Errorf("SessionUser session = %+v, want %+v", got, want)
 			}
 		})
