@@ -52,7 +52,7 @@ func (h *devHandler) Handle(_ context.Context, r slog.Record) error {
 			key = h.group + "." + key
 		}
 		v := a.Value.Resolve().String()
-		if strings.ContainsAny(v, " \"=\n") {
+		if strings.ContainsAny(v, " \"=\n\r") {
 			v = fmt.Sprintf("%q", v)
 		}
 		b.WriteByte(' ')
