@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"authme/internal/password"
 )
 
 // report is everything one run measured; it is also the saved JSON.
@@ -104,8 +106,8 @@ func (rep *report) summaryLines() []string {
 	l := []string{
 		fmt.Sprintf("authme database: %s; %s per case; wrk -t%d -c%d (mixed: -c%d flood + -c%d restores)",
 			rep.Database, rep.Duration, wrkThreads, conns, conns, restoreConns),
-		fmt.Sprintf("Argon2id hash (19 MiB, t=2, p=1): %.1f ms → hash-bound log-in limit %d cores ÷ %.1f ms = %.1f/s",
-			rep.HashMs, rep.Cores, rep.HashMs, rep.HashLimit),
+		fmt.Sprintf("Argon2id hash (%d KiB, t=%d, p=%d, authme's parameters): %.1f ms → hash-bound log-in limit %d cores ÷ %.1f ms = %.1f/s",
+			password.OWASP.Memory, password.OWASP.Time, password.OWASP.Threads, rep.HashMs, rep.Cores, rep.HashMs, rep.HashLimit),
 		fmt.Sprintf("with %d hashes at once one takes %.1f ms: the machine really hashes %.1f/s",
 			rep.Cores, rep.ParallelHashMs, float64(rep.Cores)/(rep.ParallelHashMs/1000)),
 		fmt.Sprintf("start-up to first 200 on an existing database: median %.1f ms (runs: %s)", rep.StartupMedianMs, joinMs(rep.StartupMs)),

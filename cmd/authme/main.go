@@ -12,7 +12,7 @@ import (
 )
 
 // defaultMemoryLimit is the Go runtime's soft memory limit unless GOMEMLIMIT says
-// otherwise: each Argon2id hash allocates 19 MiB, and without a limit a log-in flood lets
+// otherwise: each Argon2id hash allocates 7 MiB, and without a limit a log-in flood lets
 // the heap grow to twice what the running hashes hold before the collector runs.
 const defaultMemoryLimit = 64 << 20
 

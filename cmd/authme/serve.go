@@ -52,8 +52,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	gate := password.NewGate(e.cfg.HashConcurrency, e.cfg.HashQueue, hashQueueWait)
 	// Hashing buffers are garbage once a burst of log-ins ends: give them back to the OS
-	// then, rather than holding 19 MiB a hash until the next collection.
-	gate.OnIdle(time.Second, debug.FreeOSMemory)
+	// then, rather than holding 7 MiB a hash until the next collection.
+	gate.OnIdle(250*time.Millisecond, debug.FreeOSMemory)
 	var m *metrics.Metrics
 	if e.cfg.MetricsAddr != "" {
 		m = metrics.New(metrics.Sources{DB: db.SQL(), ActiveSessions: db.CountLiveSessions, HashQueue: gate.Waiting, HashRunning: gate.Running})

@@ -156,7 +156,7 @@ func testService(t *testing.T, tg testdb.Target) {
 			t.Fatalf("Login = %+v, %v; want %+v", got, err, u)
 		}
 		h := storedHash(t, db, "Demo-lition")
-		if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		if !strings.HasPrefix(h, "$argon2id$v=19$m=7168,t=5,p=1$") {
 			t.Fatalf("stored hash after log-in = %q, want argon2id", h)
 		}
 		if got, err := s.Login(ctx, auth.LoginInput{Credential: "DEMO@USER.IO", Password: "password"}); err != nil || got != u {

@@ -10,6 +10,9 @@ type cookies struct {
 	token, csrfSecret, xsrf string
 	secure                  bool
 	sameSite                http.SameSite
+	// The attributes of the two cookies set on most responses, rendered once: our
+	// values are base64url, so the header is a concatenation, not a Cookie.String().
+	secretAttrs, xsrfAttrs string
 }
 
 // newCookies names the cookies: the seed's names in development; in production the
@@ -17,24 +20,20 @@ type cookies struct {
 // plant or overwrite them). XSRF-TOKEN keeps its name because frontends read it.
 func newCookies(prod bool) cookies {
 	c := cookies{token: "token", csrfSecret: "_csrf", xsrf: "XSRF-TOKEN"}
+	c.secretAttrs, c.xsrfAttrs = "; Path=/; HttpOnly", "; Path=/"
 	if prod {
 		c.token, c.csrfSecret = "__Host-token", "__Host-csrf"
 		c.secure, c.sameSite = true, http.SameSiteLaxMode
+		c.secretAttrs += "; Secure; SameSite=Lax"
+		c.xsrfAttrs += "; Secure; SameSite=Lax"
 	}
 	return c
 }
 
-func (c cookies) set(w http.ResponseWriter, name, value string, httpOnly bool, maxAge time.Duration) {
-	ck := &http.Cookie{Name: name, Value: value, Path: "/", HttpOnly: httpOnly, Secure: c.secure, SameSite: c.sameSite}
-	if maxAge > 0 {
-		ck.MaxAge = int(maxAge / time.Second)
-	}
-	http.SetCookie(w, ck)
-}
-
 // setToken sets the session token cookie for the session's lifetime.
 func (c cookies) setToken(w http.ResponseWriter, token string, ttl time.Duration) {
-	c.set(w, c.token, token, true, ttl)
+	http.SetCookie(w, &http.Cookie{Name: c.token, Value: token, Path: "/", HttpOnly: true, Secure: c.secure, SameSite: c.sameSite,
+		MaxAge: int(ttl / time.Second)})
 }
 
 // clearToken deletes the session token cookie.
@@ -45,12 +44,12 @@ func (c cookies) clearToken(w http.ResponseWriter) {
 
 // setCSRFSecret sets the HttpOnly cookie holding this client's CSRF secret.
 func (c cookies) setCSRFSecret(w http.ResponseWriter, secret string) {
-	c.set(w, c.csrfSecret, secret, true, 0)
+	w.Header().Add("Set-Cookie", c.csrfSecret+"="+secret+c.secretAttrs)
 }
 
 // setXSRF sets the script-readable cookie a frontend copies into the XSRF-Token header.
 func (c cookies) setXSRF(w http.ResponseWriter, token string) {
-	c.set(w, c.xsrf, token, false, 0)
+	w.Header().Add("Set-Cookie", c.xsrf+"="+token+c.xsrfAttrs)
 }
 
 // value returns the named cookie's value, or "".

@@ -141,7 +141,11 @@ func withJSONFallbacks(mux *http.ServeMux) http.Handler {
 		h, pattern := mux.Handler(r)
 		if pattern != "" {
 			setPattern(r.Context(), pattern)
-			mux.ServeHTTP(w, r)
+			if strings.Contains(pattern, "{") {
+				mux.ServeHTTP(w, r) // routes again, to fill in r.PathValue
+			} else {
+				h.ServeHTTP(w, r)
+			}
 			return
 		}
 		probe := &statusProbe{header: http.Header{}}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,10 +27,23 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-func newRequestID() string {
-	var b [12]byte
+// requestIDs makes request ids: a random prefix per server, so ids from several
+// instances never collide, and a counter. Ids need to be unique, not unpredictable.
+type requestIDs struct {
+	prefix []byte
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [6]byte
 	rand.Read(b[:]) //nolint:errcheck // crypto/rand.Read never fails on Linux
-	return hex.EncodeToString(b[:])
+	return &requestIDs{prefix: []byte(hex.EncodeToString(b[:]) + "-")}
+}
+
+func (g *requestIDs) next() string {
+	var buf [32]byte
+	b := append(buf[:0], g.prefix...)
+	return string(strconv.AppendUint(b, g.n.Add(1), 36))
 }
 
 // recorder remembers the status and size of a response for the log.
@@ -66,7 +81,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if !saneRequestID(id) {
-			id = newRequestID()
+			id = s.requestIDs.next()
 		}
 		w.Header()["X-Request-Id"] = []string{id}
 		r, info := withState(r)

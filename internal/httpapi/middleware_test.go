@@ -290,7 +290,7 @@ func requestLogged(t *testing.T, logs *syncBuffer, prod bool, id, method, path s
 // TestRequestID echoes a sane X-Request-Id, replaces any other, and logs it.
 func TestRequestID(t *testing.T) {
 	t.Parallel()
-	generated := regexp.MustCompile(`^[0-9a-f]{24}$`)
+	generated := regexp.MustCompile(`^[0-9a-f]{12}-[0-9a-z]+$`) // a per-server prefix and a counter
 	forEachTarget(t, func(t *testing.T, tg testdb.Target) {
 		forEachMode(t, func(t *testing.T, prod bool) {
 			h := newHarness(t, tg, harnessOptions{prod: prod})

@@ -55,6 +55,7 @@ type Server struct {
 	origins    origins
 	limiter    *addressLimiter
 	observe    func(pattern string, status int, d time.Duration)
+	requestIDs *requestIDs
 	countLogin func(outcome string)
 	signedUp   func()
 	handler    http.Handler
@@ -78,6 +79,7 @@ func NewServer(d Deps) *Server {
 		origins:    newOrigins(d.Origins),
 		limiter:    newAddressLimiter(d.LoginRatePerMinute, d.LoginRateBurst, d.Now),
 		observe:    d.Observe,
+		requestIDs: newRequestIDs(),
 		countLogin: d.CountLogin,
 		signedUp:   d.CountSignup,
 	}

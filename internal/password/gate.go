@@ -34,7 +34,7 @@ func NewGate(slots, queue int, maxWait time.Duration) *Gate {
 }
 
 // OnIdle calls f once the gate has had nothing running or waiting for d. Argon2id takes
-// 19 MiB per hash; authme uses this to hand that memory back to the OS after a burst of
+// 7 MiB per hash; authme uses this to hand that memory back to the OS after a burst of
 // log-ins, instead of keeping it resident until the next garbage collection.
 func (g *Gate) OnIdle(d time.Duration, f func()) {
 	g.idleMu.Lock()

@@ -29,7 +29,7 @@ const (
 	bcryptjs100y       = "$2a$10$tTEmqMp8FyYcwKCKN/YXVedRQ1HN97a5ynu8pO5PMkyR216JCErIC" // a('y'.repeat(100))
 )
 
-var argon2idFormat = regexp.MustCompile(`^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
+var argon2idFormat = regexp.MustCompile(`^\$argon2id\$v=19\$m=7168,t=5,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$`)
 
 // cheap are Argon2id parameters other than OWASP's, fast enough to hash freely in tests.
 var cheap = password.Argon2Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
