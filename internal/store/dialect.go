@@ -20,11 +20,15 @@ type dialect struct {
 	// uniqueViolation reports whether err is a unique-index violation, and the index or
 	// column text that names it.
 	uniqueViolation func(err error) (string, bool)
+	// lockTimeoutOnly: calls are bounded by the database's own lock timeout, not by a
+	// context deadline (see DB.deadline).
+	lockTimeoutOnly bool
 }
 
 var sqliteDialect = dialect{
-	name:        "sqlite",
-	tableExists: `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`,
+	name:            "sqlite",
+	lockTimeoutOnly: true,
+	tableExists:     `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = $1`,
 	uniqueViolation: func(err error) (string, bool) {
 		var e *msqlite.Error
 		if errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {

@@ -78,7 +78,7 @@ func openSQLite(o Options) (*sql.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "busy_timeout(5000)") // as long as DefaultTimeout: see deadline
 	q.Add("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+o.File+"?"+q.Encode())
 	if err != nil {
@@ -149,8 +149,15 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// deadline gives one database call its time limit.
+// deadline gives one database call its time limit. PostgreSQL calls get a context
+// deadline. SQLite runs in-process, where a call can only wait for a lock, and its
+// busy_timeout (the same 5 s) bounds that; a context that can end would make
+// database/sql and the driver each start a goroutine to watch it, on every call of the
+// request path, to guard against nothing.
 func (db *DB) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if db.d.lockTimeoutOnly {
+		return context.WithoutCancel(ctx), func() {}
+	}
 	return context.WithTimeout(ctx, db.timeout)
 }
 
