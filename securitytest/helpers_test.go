@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	neturl "net/url"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ type options struct {
 	clock      *clock
 	ratePerMin float64
 	burst      int
+	trustProxy []netip.Prefix
 }
 
 // start serves the real handler over db, with the server limits of cmd/authme.
@@ -81,7 +83,7 @@ func start(t *testing.T, db *store.DB, o options) instance {
 		Log: log, Users: users, CSRFKey: secret, Now: o.clock.Now,
 		Sessions:           session.NewManager(db, secret, time.Hour, time.Hour, o.clock.Now),
 		Ready:              db.Ping,
-		LoginRatePerMinute: o.ratePerMin, LoginRateBurst: o.burst,
+		LoginRatePerMinute: o.ratePerMin, LoginRateBurst: o.burst, TrustProxy: o.trustProxy,
 	})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = httpapi.NewHTTPServer(h)

