@@ -115,9 +115,10 @@ func (m *Manager) Restore(ctx context.Context, token string) (auth.User, string,
 		return auth.User{}, "", err
 	}
 	if now.Sub(s.LastSeenAt) >= TouchInterval {
-		if err := m.store.TouchSession(ctx, id, now); err != nil {
-			return auth.User{}, "", err
-		}
+		// "Last seen" is bookkeeping for the idle timeout: a failed write (a read-only
+		// moment of the database) must not fail a request whose session read fine. The
+		// next request a minute on tries again.
+		_ = m.store.TouchSession(ctx, id, now)
 	}
 	return u, id, nil
 }
