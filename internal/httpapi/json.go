@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -112,7 +111,7 @@ func jsonError(err error) error {
 	switch {
 	case errors.As(err, &typ) && typ.Field != "":
 		return &httpError{status: http.StatusBadRequest, message: "Bad Request",
-			fields: map[string]string{typ.Field: fmt.Sprintf("%s must be a %s", typ.Field, "string")}}
+			fields: map[string]string{typ.Field: typ.Field + " must be a string"}}
 	case errors.As(err, &typ):
 		return badBody("the body must be a JSON object")
 	case errors.As(err, &syn), errors.Is(err, io.ErrUnexpectedEOF):
