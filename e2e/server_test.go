@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // server is the real authme server on a real port, seeded with the demo users, behind
@@ -23,7 +23,7 @@ import (
 type server struct {
 	URL    string
 	faults *faults
-	log    *lockedBuffer
+	log    *testkit.Buffer
 }
 
 func startServer(t *testing.T) *server {
@@ -33,7 +33,7 @@ func startServer(t *testing.T) *server {
 	if _, err := db.Seed(context.Background(), hasher); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testkit.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	users, err := auth.NewService(db, hasher, log)
 	if err != nil {
@@ -141,22 +141,4 @@ func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.next.ServeHTTP(w, r)
-}
-
-// lockedBuffer is a log the server writes while a test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -13,7 +13,6 @@ import (
 	"net/netip"
 	neturl "net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,39 +22,20 @@ import (
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
+	"authme/internal/testkit"
 )
 
 var secret = []byte("security tests secret, at least 32 bytes long")
 
-// clock is a settable time shared by the instances of one test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // instance is one authme server on a real port over db.
 type instance struct {
 	URL string
-	log *strings.Builder
+	log *testkit.Buffer
 }
 
 type options struct {
 	policy     auth.ThrottlePolicy
-	clock      *clock
+	clock      *testkit.Clock
 	ratePerMin float64
 	burst      int
 	trustProxy []netip.Prefix
@@ -65,14 +45,13 @@ type options struct {
 func start(t *testing.T, db *store.DB, o options) instance {
 	t.Helper()
 	if o.clock == nil {
-		o.clock = newClock()
+		o.clock = testkit.NewClock(time.Now())
 	}
 	if o.policy == (auth.ThrottlePolicy{}) {
 		o.policy = auth.DefaultThrottle
 	}
-	logs := &strings.Builder{}
-	var mu sync.Mutex
-	log := logging.New(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) }), false, slog.LevelInfo)
+	logs := &testkit.Buffer{}
+	log := logging.New(logs, false, slog.LevelInfo)
 	users, err := auth.NewService(db, password.NewArgon2id(password.OWASP), log,
 		auth.WithThrottle(db, o.policy), auth.WithClock(o.clock.Now),
 		auth.WithHashGate(password.NewGate(2, 64, 2*time.Second)))
@@ -92,9 +71,6 @@ func start(t *testing.T, db *store.DB, o options) instance {
 	return instance{URL: srv.URL, log: logs}
 }
 
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // client is a browser-like client: a cookie jar and the CSRF header on unsafe requests.
 type client struct {

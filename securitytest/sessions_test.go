@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 type sessionList struct {
@@ -175,7 +176,7 @@ func TestEveryLoginIssuesANewToken(t *testing.T) {
 func TestIdleTimeoutAndLastSeen(t *testing.T) {
 	db := testdb.Targets(t)[0].Migrated(t)
 	seed(t, db)
-	clk := newClock()
+	clk := testkit.NewClock(time.Now())
 	a := start(t, db, options{clock: clk}) // idle timeout 1 h, lifetime 1 h
 	c := newClient(t, a.URL)
 	c.login(a.URL, "Demo-lition", "password")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // TestThrottleAcrossInstances: failures counted by one instance hold on the other, since
@@ -20,7 +21,7 @@ func TestThrottleAcrossInstances(t *testing.T) {
 				t.Fatal(err)
 			}
 			seed(t, db1)
-			clk := newClock()
+			clk := testkit.NewClock(time.Now())
 			a := start(t, db1, options{clock: clk})
 			b := start(t, db2, options{clock: clk})
 			ca, cb := newClient(t, a.URL), newClient(t, b.URL)
@@ -77,7 +78,7 @@ func TestThrottleAcrossInstances(t *testing.T) {
 func TestThrottleNeverLocksOutForLong(t *testing.T) {
 	db := testdb.Targets(t)[0].Migrated(t)
 	seed(t, db)
-	clk := newClock()
+	clk := testkit.NewClock(time.Now())
 	a := start(t, db, options{clock: clk})
 	c := newClient(t, a.URL)
 	for i := range 30 {

@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // envMap is a lookupenv over a fixed map, so tests never see the real environment.
@@ -21,34 +21,16 @@ func envMap(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-// syncBuffer is a goroutine-safe output sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var listeningRE = regexp.MustCompile(`Listening on port (\d+)`)
 
 // startServer runs the real program (run, as main does) on port 0 and returns its base
 // URL, its output and a stop function that waits for a clean exit.
-func startServer(t *testing.T, env map[string]string) (string, *syncBuffer, func() error) {
+func startServer(t *testing.T, env map[string]string) (string, *testkit.Buffer, func() error) {
 	t.Helper()
 	env["PORT"] = "0"
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	out := &syncBuffer{}
+	out := &testkit.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, []string{"serve"}, envMap(env), pw, pw)

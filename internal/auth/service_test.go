@@ -1,19 +1,18 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"authme/internal/auth"
 	"authme/internal/password"
 	"authme/internal/store"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // bcryptjsPassword is bcryptjs 3.0.3's hash of "password" with a `$2a$` salt, the kind the
@@ -174,7 +173,7 @@ func testService(t *testing.T, tg testdb.Target) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var logs lockedBuffer
+		var logs testkit.Buffer
 		s := newService(t, failingSetHash{db}, argon, slog.New(slog.NewTextHandler(&logs, nil)))
 		got, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "password"})
 		if err != nil || got != u {
@@ -258,22 +257,4 @@ type failingSetHash struct{ auth.UserStore }
 
 func (failingSetHash) SetPasswordHash(context.Context, int64, string) error {
 	return errors.New("disk full")
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger and a test to share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,28 +11,11 @@ import (
 	"authme/internal/password"
 	"authme/internal/store"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // cheap are fast Argon2id parameters for tests that need many hashes but not their cost.
 var cheap = password.NewArgon2id(password.Argon2Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
-
-// clock is a settable time source for the service.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 func TestThrottlePolicyDelay(t *testing.T) {
 	t.Parallel()
@@ -55,7 +37,7 @@ func TestThrottlePolicyDelay(t *testing.T) {
 }
 
 // throttled returns a service over db that counts failures in db, on clk.
-func throttled(t *testing.T, db *store.DB, clk *clock) *auth.Service {
+func throttled(t *testing.T, db *store.DB, clk *testkit.Clock) *auth.Service {
 	t.Helper()
 	s, err := auth.NewService(db, cheap, discardLog(), auth.WithThrottle(db, auth.DefaultThrottle), auth.WithClock(clk.Now))
 	if err != nil {
@@ -74,7 +56,7 @@ func TestLoginThrottle(t *testing.T) {
 			t.Run("FiveFreeFailuresThenTooManyEvenForTheRightPassword", func(t *testing.T) {
 				t.Parallel()
 				db := tg.Migrated(t)
-				clk := &clock{now: time.Unix(1_800_000_000, 0)}
+				clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
 				s := throttled(t, db, clk)
 				u := signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
 				for i := 1; i <= auth.DefaultThrottle.FreeFailures; i++ {
@@ -103,7 +85,7 @@ func TestLoginThrottle(t *testing.T) {
 			t.Run("UnknownCredentialIsThrottledLikeAnAccount", func(t *testing.T) {
 				t.Parallel()
 				db := tg.Migrated(t)
-				s := throttled(t, db, &clock{now: time.Unix(1_800_000_000, 0)})
+				s := throttled(t, db, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 				for i := 1; i <= auth.DefaultThrottle.FreeFailures; i++ {
 					if _, err := s.Login(ctx, auth.LoginInput{Credential: "ghost@user.io", Password: "whatever1"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 						t.Fatalf("failure %d: %v, want ErrInvalidCredentials", i, err)
@@ -119,7 +101,7 @@ func TestLoginThrottle(t *testing.T) {
 			t.Run("OddCredentialsAreOrdinaryFailures", func(t *testing.T) {
 				t.Parallel()
 				db := tg.Migrated(t)
-				s := throttled(t, db, &clock{now: time.Unix(1_800_000_000, 0)})
+				s := throttled(t, db, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 				for name, cred := range map[string]string{
 					"NUL":              "Demo\x00lition",
 					"InvalidUTF8":      "Demo\xfflition",
@@ -193,7 +175,7 @@ func TestChangePassword(t *testing.T) {
 		t.Run(tg.Dialect, func(t *testing.T) {
 			t.Parallel()
 			db := tg.Migrated(t)
-			clk := &clock{now: time.Now()}
+			clk := testkit.NewClock(time.Now())
 			s := throttled(t, db, clk)
 			u := signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
 			session := func(id string) auth.Session {

@@ -15,7 +15,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // testSecret signs the tests' JWTs and keys their CSRF tokens, as JWT_SECRET does in serve.
@@ -48,24 +48,6 @@ func (c *testClock) Now() time.Time { return time.Now().Add(time.Duration(c.offs
 
 func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
 
-// syncBuffer is a log sink the server writes to while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // harness is a real authme server on a real port over a fresh database, built the way
 // cmd/authme/serve.go builds it.
 type harness struct {
@@ -74,7 +56,7 @@ type harness struct {
 	sessions *session.Manager
 	server   *Server
 	ts       *httptest.Server
-	logs     *syncBuffer
+	logs     *testkit.Buffer
 	clock    *testClock
 	prod     bool
 }
@@ -92,7 +74,7 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 	if _, err := db.Seed(ctx, hasher); err != nil {
 		t.Fatalf("seed: %v", err)
 	}
-	logs := &syncBuffer{}
+	logs := &testkit.Buffer{}
 	log := logging.New(logs, o.prod, slog.LevelInfo)
 	// As cmd/authme/serve.go wires it, less the hash gate and the per-address rate limit,
 	// which would shed or refuse these tests' bursts of log-ins from one address.
@@ -470,7 +452,7 @@ func wantCleared(t *testing.T, r *response, name string) {
 }
 
 // waitForLog waits for the server to log s (its line is written as the request ends).
-func waitForLog(t *testing.T, logs *syncBuffer, s string) string {
+func waitForLog(t *testing.T, logs *testkit.Buffer, s string) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {

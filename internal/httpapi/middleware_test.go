@@ -17,6 +17,7 @@ import (
 
 	"authme/internal/logging"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // TestSecurityHeaders checks helmet's headers on successes and errors alike.
@@ -247,7 +248,7 @@ func TestCrossOrigin(t *testing.T) {
 }
 
 // logLines returns the log lines that mention id, once there is one.
-func logLines(t *testing.T, logs *syncBuffer, id string) []string {
+func logLines(t *testing.T, logs *testkit.Buffer, id string) []string {
 	t.Helper()
 	var lines []string
 	for _, line := range strings.Split(waitForLog(t, logs, id), "\n") {
@@ -260,7 +261,7 @@ func logLines(t *testing.T, logs *syncBuffer, id string) []string {
 
 // requestLogged waits for the request line of id and checks that it names method, path
 // and status, as JSON in production and as text in development.
-func requestLogged(t *testing.T, logs *syncBuffer, prod bool, id, method, path string, status int) {
+func requestLogged(t *testing.T, logs *testkit.Buffer, prod bool, id, method, path string, status int) {
 	t.Helper()
 	text := regexp.MustCompile(`^\d\d:\d\d:\d\d ` + regexp.QuoteMeta(method+" "+path+" "+strconv.Itoa(status)) +
 		` [\d.]+ ms - \d+ request_id=` + regexp.QuoteMeta(id) + `$`)
@@ -473,7 +474,7 @@ func TestLogsCannotBeForged(t *testing.T) {
 func TestRecoverPanics(t *testing.T) {
 	t.Parallel()
 	forEachMode(t, func(t *testing.T, prod bool) {
-		logs := &syncBuffer{}
+		logs := &testkit.Buffer{}
 		s := NewServer(Deps{Log: logging.New(logs, prod, slog.LevelInfo), CSRFKey: []byte(testSecret), Production: prod, Now: time.Now})
 		ts := httptest.NewServer(s.logRequests(s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
