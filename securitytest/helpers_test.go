@@ -71,7 +71,6 @@ func start(t *testing.T, db *store.DB, o options) instance {
 	return instance{URL: srv.URL, log: logs}
 }
 
-
 // client is a browser-like client: a cookie jar and the CSRF header on unsafe requests.
 type client struct {
 	t    *testing.T
