@@ -89,6 +89,8 @@ type suite struct {
 	duration time.Duration
 	targets  []*target
 	results  []result
+	// aroundLogin runs just before and just after authme's log-in case.
+	aroundLogin func() error
 }
 
 // run runs every case on every target that supports it, case by case, so the targets
@@ -99,10 +101,20 @@ func (s *suite) run(ctx context.Context) error {
 			if c.full && !t.full {
 				continue
 			}
+			hook := func() error { return nil }
+			if c.id == "login" && t.name == "authme" && s.aroundLogin != nil {
+				hook = s.aroundLogin
+			}
+			if err := hook(); err != nil {
+				return err
+			}
 			fmt.Fprintf(os.Stderr, "bench: %-8s %s …\n", t.name, c.id)
 			rs, err := s.runCase(ctx, c, t)
 			if err != nil {
 				return fmt.Errorf("%s on %s: %w", c.id, t.name, err)
+			}
+			if err := hook(); err != nil {
+				return err
 			}
 			if err := t.checkAlive(); err != nil {
 				return err

@@ -33,6 +33,7 @@ func TestGoalJudge(t *testing.T) {
 		{"AtLeastMissedSaysByHowMuch", goal{Measured: 0.35, Op: ">=", Target: 0.7}, "missed", "short by 50%", 0.35},
 		{"BelowMissedSaysByHowMuch", goal{Measured: 75, Op: "<", Target: 50}, "missed", "over by 50%", 75},
 		{"NotMeasured", goal{Measured: math.NaN(), Op: "<", Target: 50}, "not measured", "why", 0},
+		{"NoGoalOnThisDatabase", goal{Measured: 0.35, Op: ">=", Target: math.NaN()}, "no goal", "the issue sets this one on SQLite", 0.35},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
