@@ -56,7 +56,16 @@ func (e env) serve(ctx context.Context, args []string) error {
 	gate.OnIdle(250*time.Millisecond, debug.FreeOSMemory)
 	var m *metrics.Metrics
 	if e.cfg.MetricsAddr != "" {
-		m = metrics.New(metrics.Sources{DB: db.SQL(), ActiveSessions: db.CountLiveSessions, HashQueue: gate.Waiting, HashRunning: gate.Running})
+		m = metrics.New(metrics.Sources{
+			DB:             db.SQL(),
+			ActiveSessions: db.CountLiveSessions,
+			HashQueue:      gate.Waiting,
+			HashRunning:    gate.Running,
+			RestoreStats: func() (int64, int64, int) {
+				s := db.RestoreStats()
+				return s.Lookups, s.Queries, s.Waiting
+			},
+		})
 		gate.ObserveWait(m.ObserveHashWait)
 	}
 	users, err := auth.NewService(db, e.hasher(), e.log,

@@ -30,6 +30,9 @@ type Sources struct {
 	ActiveSessions func(ctx context.Context) (int64, error) // live sessions in the database
 	HashQueue      func() int64                             // log-ins waiting for a hash slot
 	HashRunning    func() int                               // hashes running now
+	// RestoreStats counts session restores answered by batched queries, the queries, and
+	// the restores waiting for one now.
+	RestoreStats func() (lookups, queries int64, waiting int)
 }
 
 // New registers authme's metrics, the Go runtime's and the process's.
@@ -89,6 +92,21 @@ func New(src Sources) *Metrics {
 			Name: "authme_password_hashes_running",
 			Help: "Password hashes running now (at most one per core).",
 		}, func() float64 { return float64(src.HashRunning()) }))
+	}
+	if src.RestoreStats != nil {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "authme_session_restore_lookups_total",
+				Help: "Session restores answered by batched queries (PostgreSQL).",
+			}, func() float64 { n, _, _ := src.RestoreStats(); return float64(n) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "authme_session_restore_queries_total",
+				Help: "Batched session-restore queries (PostgreSQL); lookups ÷ queries is the mean batch size.",
+			}, func() float64 { _, n, _ := src.RestoreStats(); return float64(n) }),
+			prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+				Name: "authme_session_restore_queue_depth",
+				Help: "Session restores waiting for a batched query (PostgreSQL).",
+			}, func() float64 { _, _, n := src.RestoreStats(); return float64(n) }))
 	}
 	return m
 }

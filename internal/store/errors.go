@@ -34,7 +34,7 @@ func (db *DB) wrap(err error, format string, args ...any) error {
 // unreachable reports whether err means the database is down, overloaded or too slow,
 // rather than that a statement was wrong.
 func unreachable(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) ||
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, errBatcherClosed) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
 		return true

@@ -1,0 +1,251 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"authme/internal/auth"
+)
+
+// On PostgreSQL every session restore is a round trip, and on a busy server the cost of
+// a round trip (a write and a read on each side, and a wake-up of the server process)
+// outweighs the index lookup it carries. restoreBatcher lets a few restore queries run
+// at once (slots). A restore that finds a free slot and nobody waiting runs its query
+// itself, so a quiet server pays nothing extra. Otherwise it queues, and a worker, once
+// it gets a slot, takes everything queued (up to restoreBatchMax) and answers it with
+// one `WHERE "id" = ANY($1)`: under load a batch grows by itself to the restores that
+// arrived during the previous round trips.
+//
+// SQLite runs in-process, with no round trip to save, and keeps the single query.
+
+const (
+	// restoreBatchMax bounds one query's id list.
+	restoreBatchMax = 64
+	// restoreQueue is how many lookups may wait for a worker before callers block.
+	restoreQueue = 1024
+)
+
+// batchRestoreQuery loads every listed session with its user. Liveness (expiry, idle
+// time) is checked per lookup in Go, against the caller's own clock readings, exactly as
+// sessionUserQuery's WHERE clause does.
+const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+ WHERE s."id" = ANY($1)`
+
+var errBatcherClosed = errors.New("database is closed")
+
+// restoreLookup is one caller's session restore.
+type restoreLookup struct {
+	id             string
+	now, idleSince int64
+	reply          chan restoreReply // buffered: a worker never waits for a caller that gave up
+}
+
+type restoreReply struct {
+	user    auth.User
+	session auth.Session
+	err     error
+}
+
+// sessionRow is one row of batchRestoreQuery.
+type sessionRow struct {
+	userID            int64
+	expires, lastSeen int64
+	username, email   string
+}
+
+// answer is l's reply given the rows (or error) of the query that looked it up.
+func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreReply {
+	if err != nil {
+		return restoreReply{err: err}
+	}
+	r, ok := rows[l.id]
+	if !ok || r.expires <= l.now || r.lastSeen <= l.idleSince {
+		return restoreReply{err: auth.ErrNotFound}
+	}
+	return restoreReply{
+		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email},
+		session: auth.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
+	}
+}
+
+type restoreBatcher struct {
+	db    *DB
+	slots chan struct{} // one token per restore query running
+	queue chan *restoreLookup
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	// lookups and queries count restores answered and the queries that answered them
+	// (see DB.RestoreStats).
+	lookups, queries atomic.Int64
+}
+
+// newRestoreBatcher allows slots restore queries at once, and starts one worker per slot
+// to run the batches.
+func newRestoreBatcher(db *DB, slots int) *restoreBatcher {
+	b := &restoreBatcher{
+		db:    db,
+		slots: make(chan struct{}, slots),
+		queue: make(chan *restoreLookup, restoreQueue),
+		stop:  make(chan struct{}),
+	}
+	b.wg.Add(slots)
+	for range slots {
+		go b.work()
+	}
+	return b
+}
+
+// close stops the workers; lookups still queued are answered with an error.
+func (b *restoreBatcher) close() {
+	close(b.stop)
+	b.wg.Wait()
+	for {
+		select {
+		case l := <-b.queue:
+			l.reply <- restoreReply{err: errBatcherClosed}
+		default:
+			return
+		}
+	}
+}
+
+// lookup restores one session: at once when a slot is free and nobody is queued,
+// otherwise in the next batch. ctx carries the call's deadline.
+func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince time.Time) (auth.User, auth.Session, error) {
+	select {
+	case <-b.stop:
+		return auth.User{}, auth.Session{}, errBatcherClosed
+	default:
+	}
+	l := &restoreLookup{id: id, now: now.Unix(), idleSince: idleSince.Unix()}
+	if len(b.queue) == 0 {
+		select {
+		case b.slots <- struct{}{}:
+			rows, err := b.query(ctx, []string{id})
+			<-b.slots
+			b.count(1)
+			r := l.answer(rows, err)
+			return r.user, r.session, r.err
+		default:
+		}
+	}
+	l.reply = make(chan restoreReply, 1)
+	select {
+	case b.queue <- l:
+	case <-b.stop:
+		return auth.User{}, auth.Session{}, errBatcherClosed
+	case <-ctx.Done():
+		return auth.User{}, auth.Session{}, ctx.Err()
+	}
+	select {
+	case r := <-l.reply:
+		return r.user, r.session, r.err
+	case <-b.stop:
+		// Closing: the answer may have come in the meantime; no worker will give one later.
+		select {
+		case r := <-l.reply:
+			return r.user, r.session, r.err
+		default:
+			return auth.User{}, auth.Session{}, errBatcherClosed
+		}
+	case <-ctx.Done():
+		return auth.User{}, auth.Session{}, ctx.Err()
+	}
+}
+
+// work answers queued lookups in batches: it waits for one, then for a slot, and only
+// then takes the rest, so a batch holds everything that queued while the slots were busy.
+func (b *restoreBatcher) work() {
+	defer b.wg.Done()
+	batch := make([]*restoreLookup, 0, restoreBatchMax)
+	for {
+		select {
+		case l := <-b.queue:
+			batch = append(batch[:0], l)
+		case <-b.stop:
+			return
+		}
+		select {
+		case b.slots <- struct{}{}:
+		case <-b.stop:
+			batch[0].reply <- restoreReply{err: errBatcherClosed}
+			return
+		}
+	drain:
+		for len(batch) < restoreBatchMax {
+			select {
+			case l := <-b.queue:
+				batch = append(batch, l)
+			default:
+				break drain
+			}
+		}
+		b.answer(batch)
+		<-b.slots
+		clear(batch) // let the answered lookups go
+	}
+}
+
+// answer runs one query for batch and replies to each lookup in it.
+func (b *restoreBatcher) answer(batch []*restoreLookup) {
+	ids := make([]string, len(batch))
+	for i, l := range batch {
+		ids[i] = l.id
+	}
+	// The batch is not any one caller's: it gets a call deadline of its own, and a caller
+	// that stops waiting does not cancel the others' answers.
+	ctx, cancel := b.db.deadline(context.Background())
+	rows, err := b.query(ctx, ids)
+	cancel()
+	b.count(len(batch))
+	for _, l := range batch {
+		l.reply <- l.answer(rows, err)
+	}
+}
+
+func (b *restoreBatcher) count(lookups int) {
+	b.queries.Add(1)
+	b.lookups.Add(int64(lookups))
+}
+
+// query loads the sessions ids name, with their users, by id.
+func (b *restoreBatcher) query(ctx context.Context, ids []string) (map[string]sessionRow, error) {
+	st, err := b.db.prepared(ctx, batchRestoreQuery)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := st.QueryContext(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	found := make(map[string]sessionRow, len(ids))
+	for rs.Next() {
+		var id string
+		var r sessionRow
+		if err := rs.Scan(&id, &r.userID, &r.expires, &r.lastSeen, &r.username, &r.email); err != nil {
+			return nil, err
+		}
+		found[id] = r
+	}
+	return found, rs.Err()
+}
+
+// RestoreStats describes the PostgreSQL restore batcher: Lookups restores answered in
+// Queries queries (their ratio is the mean batch size), and Waiting queued for a worker
+// now. All are 0 on SQLite, which does not batch.
+type RestoreStats struct {
+	Lookups, Queries int64
+	Waiting          int
+}
+
+// RestoreStats reads the batcher's counters.
+func (db *DB) RestoreStats() RestoreStats {
+	if db.restores == nil {
+		return RestoreStats{}
+	}
+	return RestoreStats{Lookups: db.restores.lookups.Load(), Queries: db.restores.queries.Load(), Waiting: len(db.restores.queue)}
+}
