@@ -76,6 +76,7 @@ type restoreBatcher struct {
 	slots chan struct{} // one token per restore query running
 	queue chan *restoreLookup
 	stop  chan struct{}
+	once  sync.Once // close may be called again, as sql.DB.Close may
 	wg    sync.WaitGroup
 	// lookups and queries count restores answered and the queries that answered them
 	// (see DB.RestoreStats).
@@ -100,16 +101,18 @@ func newRestoreBatcher(db *DB, slots int) *restoreBatcher {
 
 // close stops the workers; lookups still queued are answered with an error.
 func (b *restoreBatcher) close() {
-	close(b.stop)
-	b.wg.Wait()
-	for {
-		select {
-		case l := <-b.queue:
-			l.reply <- restoreReply{err: errBatcherClosed}
-		default:
-			return
+	b.once.Do(func() {
+		close(b.stop)
+		b.wg.Wait()
+		for {
+			select {
+			case l := <-b.queue:
+				l.reply <- restoreReply{err: errBatcherClosed}
+			default:
+				return
+			}
 		}
-	}
+	})
 }
 
 // lookup restores one session: at once when a slot is free and nobody is queued,
