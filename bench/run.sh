@@ -3,7 +3,10 @@
 # running), as issue 7 asks. Everything happens in bench/runner; this only finds the
 # repository root and records the command line for the report.
 #
-#   bench/run.sh [--express http://127.0.0.1:8100] [--postgres URL] [--duration 15s] [--markdown BENCHMARKS.md]
+#   bench/run.sh [--express http://127.0.0.1:8100 [--express-db sqlite|postgres]] [--postgres URL]
+#                [--duration 15s] [--markdown BENCHMARKS.md]
+#
+# authme runs on SQLite, or on PostgreSQL when --postgres or DATABASE_URL gives a URL.
 #
 # Paths are relative to the repository root. Needs go and wrk (apt-get install -y wrk).
 set -euo pipefail

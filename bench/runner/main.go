@@ -56,7 +56,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.express, "express", "", "URL of a running Express original, e.g. http://127.0.0.1:8100")
 	fs.IntVar(&o.expressPID, "express-pid", 0, "its server PID, for peak RSS (default: the process listening on its port)")
 	fs.StringVar(&o.expressDB, "express-db", "sqlite", "the database the Express original runs on: sqlite (its development setup) or postgres (its production setup)")
-	fs.StringVar(&o.postgres, "postgres", "", "PostgreSQL URL: run authme on a fresh schema there instead of SQLite")
+	fs.StringVar(&o.postgres, "postgres", os.Getenv("DATABASE_URL"), "PostgreSQL URL: run authme on a fresh schema there instead of SQLite (default $DATABASE_URL)")
 	fs.DurationVar(&o.duration, "duration", 15*time.Second, "length of each case")
 	fs.StringVar(&o.markdown, "markdown", "", "write the report as markdown to this file (and the chart and JSON beside)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the raw results as JSON here (default with --markdown: bench/results.json)")
