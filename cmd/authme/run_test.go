@@ -122,7 +122,7 @@ func TestServe(t *testing.T) {
 	})
 
 	t.Run("ProductionRefusesPendingMigrations", func(t *testing.T) {
-		tg := postgresTarget(t)
+		tg := testdb.Postgres(t)
 		o := tg.Options(t)
 		err := run(context.Background(), []string{"serve"}, envMap(map[string]string{
 			"APP_ENV": "production", "DATABASE_URL": tg.URL, "SCHEMA": o.Schema, "PORT": "0",
@@ -223,16 +223,4 @@ func TestUnknownCommandIsUsageError(t *testing.T) {
 	if _, ok := err.(usageError); !ok {
 		t.Fatalf("run = %v, want a usage error", err)
 	}
-}
-
-// postgresTarget returns the PostgreSQL target, skipping (or failing in CI) without one.
-func postgresTarget(t *testing.T) testdb.Target {
-	t.Helper()
-	for _, tg := range testdb.Targets(t) {
-		if tg.Dialect == "postgres" {
-			return tg
-		}
-	}
-	t.Skip("needs PostgreSQL: set TEST_DATABASE_URL")
-	return testdb.Target{}
 }

@@ -87,7 +87,7 @@ func TestSessionUserConcurrent(t *testing.T) {
 // restores behind it, and checks that one query answers them all when the lock goes.
 func TestSessionUserBatchesWhileBusy(t *testing.T) {
 	t.Parallel()
-	tg := postgresTarget(t)
+	tg := testdb.Postgres(t)
 	o := tg.Options(t)
 	o.MaxConns = 2 // one batch worker, one connection for the lock
 	db := testdb.OpenWith(t, o)
@@ -145,7 +145,7 @@ func TestSessionUserBatchesWhileBusy(t *testing.T) {
 // gets an unavailable error (503), and the batch still answers the others later.
 func TestSessionUserCallerDeadline(t *testing.T) {
 	t.Parallel()
-	tg := postgresTarget(t)
+	tg := testdb.Postgres(t)
 	o := tg.Options(t)
 	o.MaxConns = 2
 	db := testdb.OpenWith(t, o)
@@ -180,7 +180,7 @@ func TestSessionUserCallerDeadline(t *testing.T) {
 // restore after it fails rather than hanging.
 func TestCloseWithBatcher(t *testing.T) {
 	t.Parallel()
-	tg := postgresTarget(t)
+	tg := testdb.Postgres(t)
 	db, err := store.Open(context.Background(), tg.Options(t))
 	if err != nil {
 		t.Fatal(err)
@@ -203,18 +203,6 @@ func TestCloseWithBatcher(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("SessionUser after Close waits instead of failing")
 	}
-}
-
-// postgresTarget is the PostgreSQL target, or a skip (a failure when it is required).
-func postgresTarget(t *testing.T) testdb.Target {
-	t.Helper()
-	for _, tg := range testdb.Targets(t) {
-		if tg.Dialect == "postgres" {
-			return tg
-		}
-	}
-	t.Skip("TEST_DATABASE_URL not set: this test needs PostgreSQL")
-	return testdb.Target{}
 }
 
 // inFlight reports whether a restore holds a connection beside the locking

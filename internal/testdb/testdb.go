@@ -34,6 +34,19 @@ func Targets(t testing.TB) []Target {
 	return out
 }
 
+// Postgres returns the PostgreSQL target, for tests that need it alone: without
+// TEST_DATABASE_URL they skip (and fail under AUTHME_REQUIRE_POSTGRES=1, via Targets).
+func Postgres(t testing.TB) Target {
+	t.Helper()
+	for _, tg := range Targets(t) {
+		if tg.Dialect == "postgres" {
+			return tg
+		}
+	}
+	t.Skip("needs PostgreSQL: set TEST_DATABASE_URL")
+	return Target{}
+}
+
 // Options returns store options for a fresh, empty database on target: a new SQLite file
 // or a new PostgreSQL schema, dropped when the test ends.
 func (tg Target) Options(t testing.TB) store.Options {
