@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,9 +23,12 @@ type Service struct {
 	policy   ThrottlePolicy
 	gate     HashGate
 	now      func() time.Time
-	// dummyHash is verified when no account matches, so an unknown name costs the same
-	// hashing work as a wrong password and timing does not tell which accounts exist.
-	dummyHash string
+	// decoys holds a hash of each kind the hasher verifies, in a fixed order. A failed
+	// log-in verifies against the decoy of every kind it did not check (all of them for
+	// an unknown name), so every failure costs one verification of each kind, and timing
+	// tells neither which accounts exist nor which still have an adopted bcrypt hash.
+	decoys []decoy
+	kindOf func(hash string) string
 }
 
 // Option configures a Service.
@@ -59,11 +61,9 @@ func NewService(users UserStore, hasher PasswordHasher, log *slog.Logger, opts .
 	for _, o := range opts {
 		o(s)
 	}
-	dummy, err := hasher.Hash("authme dummy password for unknown accounts")
-	if err != nil {
-		return nil, fmt.Errorf("make dummy hash: %w", err)
+	if err := s.makeDecoys(); err != nil {
+		return nil, err
 	}
-	s.dummyHash = dummy
 	return s, nil
 }
 
@@ -115,74 +115,6 @@ func (s *Service) checkNewPassword(pw, username, email, field string) error {
 	return nil
 }
 
-// Login returns the user whose username or email is in.Credential (any case) when the
-// password matches, else ErrInvalidCredentials, with the same work and answer whether or
-// not the account exists. While the account is throttled the answer is ETooMany, even
-// for the right password. A hash in an older algorithm is replaced after a success.
-func (s *Service) Login(ctx context.Context, in LoginInput) (User, error) {
-	if err := in.Validate(); err != nil {
-		return User{}, err
-	}
-	c, err := s.users.UserCredentials(ctx, in.Credential)
-	found := err == nil
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return User{}, fmt.Errorf("login: %w", err)
-	}
-	key := throttleKey(c.ID, found, in.Credential)
-	failures, err := s.checkThrottle(ctx, key)
-	if err != nil {
-		return User{}, err
-	}
-	hash := s.dummyHash
-	if found {
-		hash = c.PasswordHash
-	}
-	ok, rehash, err := s.verify(ctx, hash, in.Password)
-	if err != nil {
-		return User{}, fmt.Errorf("login: %w", err)
-	}
-	if !found || !ok {
-		if err := s.recordFailure(ctx, key); err != nil {
-			return User{}, err
-		}
-		return User{}, ErrInvalidCredentials
-	}
-	if failures > 0 {
-		if err := s.throttle.ResetLoginFailures(ctx, key); err != nil {
-			s.log.WarnContext(ctx, "resetting login failures failed", "user_id", c.ID, "err", err)
-		}
-	}
-	if rehash {
-		s.upgradeHash(ctx, c.ID, in.Password)
-	}
-	return c.User, nil
-}
-
-// checkThrottle returns the key's failures so far, or ETooMany while it must wait.
-func (s *Service) checkThrottle(ctx context.Context, key string) (int, error) {
-	if s.throttle == nil {
-		return 0, nil
-	}
-	failures, until, err := s.throttle.LoginThrottleState(ctx, key)
-	if err != nil {
-		return 0, fmt.Errorf("login throttle: %w", err)
-	}
-	if wait := until.Sub(s.now()); wait > 0 {
-		return 0, TooMany(wait)
-	}
-	return failures, nil
-}
-
-func (s *Service) recordFailure(ctx context.Context, key string) error {
-	if s.throttle == nil {
-		return nil
-	}
-	if err := s.throttle.RecordLoginFailure(ctx, key, s.now(), s.policy.Delay); err != nil {
-		return fmt.Errorf("record login failure: %w", err)
-	}
-	return nil
-}
-
 // ChangePasswordInput is what a logged-in person gives to change their password.
 type ChangePasswordInput struct {
 	CurrentPassword string
@@ -215,20 +147,22 @@ func (s *Service) ChangePassword(ctx context.Context, u User, in ChangePasswordI
 	if err != nil {
 		return fmt.Errorf("change password of user %d: %w", u.ID, err)
 	}
-	key := throttleKey(u.ID, true, "")
-	if _, err := s.checkThrottle(ctx, key); err != nil {
+	finish, err := s.reserve(ctx, accountKey(u.ID))
+	if err != nil {
 		return err
 	}
 	ok, _, err := s.verify(ctx, c.PasswordHash, in.CurrentPassword)
 	if err != nil {
+		finish(AttemptAbandoned)
 		return fmt.Errorf("change password of user %d: %w", u.ID, err)
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, key); err != nil {
+		if err := finish(AttemptFailed); err != nil {
 			return err
 		}
 		return invalid(map[string]string{"currentPassword": MsgCurrentPasswordWrong})
 	}
+	finish(AttemptSucceeded)
 	hash, err := s.hash(ctx, in.NewPassword)
 	if err != nil {
 		return fmt.Errorf("change password of user %d: %w", u.ID, err)

@@ -96,6 +96,9 @@ func IsEmail(s string) bool {
 type LoginInput struct {
 	Credential string
 	Password   string
+	// Device is the browser's known-device token, as Devices.Parse read it (zero when
+	// it had none): it selects the throttle bucket, nothing else.
+	Device Device
 }
 
 // Validate reports the missing fields as an EInvalid *Error, or nil.

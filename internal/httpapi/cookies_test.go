@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"authme/internal/auth"
 	"authme/internal/testdb"
 )
 
@@ -97,9 +99,9 @@ func TestCookies(t *testing.T) {
 				c := h.client(t)
 				c.csrfToken()
 				r := c.login(demoUsername, demoPassword)
-				want := map[string]bool{"token": true}
+				want := map[string]bool{"token": true, "device": true}
 				if prod {
-					want = map[string]bool{"__Host-token": true}
+					want = map[string]bool{"__Host-token": true, "__Host-device": true}
 				}
 				got := map[string]bool{}
 				for _, ck := range r.cookies {
@@ -108,7 +110,7 @@ func TestCookies(t *testing.T) {
 						t.Errorf("%q breaks the __Host- rules", ck.Raw)
 					}
 				}
-				if len(got) != len(want) || !got[h.cookieName("token")] || !want[h.cookieName("token")] {
+				if len(got) != len(want) || !got[h.cookieName("token")] || !want[h.cookieName("token")] || !got[h.cookieName("device")] {
 					t.Errorf("log-in set cookies %v, want %v", got, want)
 				}
 				first := h.client(t).do(http.MethodGet, "/hello/world", nil)
@@ -137,6 +139,28 @@ func TestCookies(t *testing.T) {
 				r := h.client(t).signup(name, strings.ToLower(name)+"@user.io", "blue-otter-rides-9")
 				wantStatus(t, r, http.StatusCreated)
 				wantCookieFlags(t, r, "token", true, prod, ttl)
+			})
+			t.Run("DeviceCookieOutlivesLogout", func(t *testing.T) {
+				// The known-device cookie: HttpOnly, lasting months, left by log-in and
+				// sign-up, and not cleared by log-out (it is what lets the owner log in
+				// while their account is under attack).
+				t.Parallel()
+				c := h.client(t)
+				r := c.login(demoUsername, demoPassword)
+				wantStatus(t, r, http.StatusOK)
+				ck := wantCookieFlags(t, r, "device", true, prod, int(auth.DefaultDeviceTTL/time.Second))
+				out := c.send(http.MethodDelete, "/api/session", nil)
+				wantStatus(t, out, http.StatusOK)
+				if out.cookie(h.cookieName("device")) != nil {
+					t.Fatal("log-out touched the device cookie")
+				}
+				if c.jarCookie("device") != ck.Value {
+					t.Fatal("the client lost its device cookie at log-out")
+				}
+				name := "Device" + map[bool]string{false: "Dev", true: "Prod"}[prod]
+				su := h.client(t).signup(name, strings.ToLower(name)+"@user.io", "blue-otter-rides-9")
+				wantStatus(t, su, http.StatusCreated)
+				wantCookieFlags(t, su, "device", true, prod, int(auth.DefaultDeviceTTL/time.Second))
 			})
 			t.Run("LogoutClearsToken", func(t *testing.T) {
 				t.Parallel()

@@ -176,6 +176,8 @@ func (h *harness) cookieName(name string) string {
 		return h.server.cookies.token
 	case "_csrf":
 		return h.server.cookies.csrfSecret
+	case "device":
+		return h.server.device.name
 	}
 	return name
 }

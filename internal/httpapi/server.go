@@ -16,10 +16,12 @@ import (
 
 // Deps is everything the server needs; NewServer takes nothing else.
 type Deps struct {
-	Log        *slog.Logger
-	Users      *auth.Service
-	Sessions   *session.Manager
-	CSRFKey    []byte // keys the CSRF token hash; derived again inside, so JWT_SECRET may be passed
+	Log      *slog.Logger
+	Users    *auth.Service
+	Sessions *session.Manager
+	CSRFKey  []byte // keys the CSRF token hash; derived again inside, so JWT_SECRET may be passed
+	// Devices signs known-device cookies; nil means keyed from CSRFKey.
+	Devices    *auth.Devices
 	Production bool
 	Now        func() time.Time
 
@@ -48,6 +50,7 @@ type Server struct {
 	sessions   *session.Manager
 	csrf       csrf
 	cookies    cookies
+	device     deviceCookie
 	prod       bool
 	now        func() time.Time
 	ready      func(ctx context.Context) error
@@ -66,12 +69,16 @@ func NewServer(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Devices == nil {
+		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
+	}
 	s := &Server{
 		log:        d.Log,
 		users:      d.Users,
 		sessions:   d.Sessions,
 		csrf:       newCSRF(d.CSRFKey),
 		cookies:    newCookies(d.Production),
+		device:     newDeviceCookie(d.Production, d.Devices),
 		prod:       d.Production,
 		now:        d.Now,
 		ready:      d.Ready,

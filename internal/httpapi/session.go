@@ -31,7 +31,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.users.Login(r.Context(), auth.LoginInput{Credential: req.Credential, Password: req.Password})
+	u, err := s.users.Login(r.Context(), auth.LoginInput{Credential: req.Credential, Password: req.Password, Device: s.device.read(r)})
 	s.countLogin(loginOutcome(err))
 	if err != nil {
 		return err
@@ -39,6 +39,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err := s.startSession(w, r, u); err != nil {
 		return err
 	}
+	s.device.set(w, r, u)
 	writeJSON(w, http.StatusOK, userBody{User: &u})
 	return nil
 }

@@ -32,6 +32,7 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.signedUp()
 	s.replaceSession(w, r, tok)
+	s.device.set(w, r, u)
 	writeJSON(w, http.StatusCreated, userBody{User: &u})
 	return nil
 }

@@ -98,6 +98,9 @@ func (h *Hasher) Verify(hash, pw string) (ok, rehash bool, err error) {
 		return ok, ok && (h.bcrypt || p != h.argon), nil
 	case strings.HasPrefix(hash, "$2"):
 		if len(pw) > bcryptMaxBytes {
+			// Refused, but only after the same work as any wrong password: refusing at
+			// once would tell by its speed that this account still has a bcrypt hash.
+			bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw)) //nolint:errcheck // the answer is no either way
 			return false, false, nil
 		}
 		err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pw))
@@ -111,6 +114,41 @@ func (h *Hasher) Verify(hash, pw string) (ok, rehash bool, err error) {
 		return true, !h.bcrypt || cost != h.bcryptCost, nil
 	}
 	return false, false, ErrUnknownHash
+}
+
+// Kinds of stored hash.
+const (
+	KindArgon2id = "argon2id"
+	KindBcrypt   = "bcrypt"
+)
+
+// KindOf names the algorithm of a stored hash, or "" for a format this package does not
+// read.
+func (h *Hasher) KindOf(hash string) string {
+	switch {
+	case strings.HasPrefix(hash, "$argon2id$"):
+		return KindArgon2id
+	case strings.HasPrefix(hash, "$2"):
+		return KindBcrypt
+	}
+	return ""
+}
+
+// DecoyHashes returns one hash of each kind this Hasher verifies, made with the
+// parameters it writes (bcrypt at the cost bcryptjs uses by default, as an adopted
+// Express database has). A failed log-in verifies against the decoys of the kinds it did
+// not check, so it costs the same whichever kind the account has, or whether it exists.
+func (h *Hasher) DecoyHashes() (map[string]string, error) {
+	const pw = "authme decoy password for failed log-ins"
+	argon, err := (&Hasher{argon: h.argon}).Hash(pw)
+	if err != nil {
+		return nil, err
+	}
+	b, err := bcrypt.GenerateFromPassword([]byte(pw), h.bcryptCost)
+	if err != nil {
+		return nil, fmt.Errorf("bcrypt decoy: %w", err)
+	}
+	return map[string]string{KindArgon2id: argon, KindBcrypt: string(b)}, nil
 }
 
 func parseArgon2id(hash string) (Argon2Params, []byte, []byte, error) {

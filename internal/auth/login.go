@@ -1,0 +1,163 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+)
+
+// HashKinds is implemented by hashers that verify more than one kind of hash (Argon2id
+// and an Express database's bcrypt): KindOf names a stored hash's kind, DecoyHashes
+// gives one hash of each kind.
+type HashKinds interface {
+	KindOf(hash string) string
+	DecoyHashes() (map[string]string, error)
+}
+
+type decoy struct{ kind, hash string }
+
+// makeDecoys prepares the hashes failed log-ins verify against.
+func (s *Service) makeDecoys() error {
+	hk, ok := s.hasher.(HashKinds)
+	if !ok {
+		h, err := s.hasher.Hash("authme decoy password for failed log-ins")
+		if err != nil {
+			return fmt.Errorf("make decoy hash: %w", err)
+		}
+		s.decoys, s.kindOf = []decoy{{hash: h}}, func(string) string { return "" }
+		return nil
+	}
+	m, err := hk.DecoyHashes()
+	if err != nil {
+		return fmt.Errorf("make decoy hashes: %w", err)
+	}
+	for k, h := range m {
+		s.decoys = append(s.decoys, decoy{kind: k, hash: h})
+	}
+	sort.Slice(s.decoys, func(i, j int) bool { return s.decoys[i].kind < s.decoys[j].kind })
+	s.kindOf = hk.KindOf
+	return nil
+}
+
+// Login returns the user whose username or email is in.Credential (any case) when the
+// password matches, else ErrInvalidCredentials, with the same work, time and answer
+// whether or not the account exists and whatever kind of hash it has.
+//
+// The attempt is reserved on the throttle before any hashing: while the key is blocked
+// the answer is ETooMany, even for the right password, and attempts beyond the ones the
+// key may still fail wait for those in flight rather than all being checked at once.
+// The key is the account's (whichever of its names is typed), or, for a browser the
+// account has logged in from before (in.Device), that device's own. A hash in an older
+// algorithm is replaced after a success.
+func (s *Service) Login(ctx context.Context, in LoginInput) (User, error) {
+	if err := in.Validate(); err != nil {
+		return User{}, err
+	}
+	c, err := s.users.UserCredentials(ctx, in.Credential)
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("login: %w", err)
+	}
+	key := throttleKey(c.ID, found, in.Credential)
+	if found && in.Device.ID != "" && in.Device.UserID == c.ID {
+		key = deviceKey(in.Device)
+	}
+	finish, err := s.reserve(ctx, key)
+	if err != nil {
+		return User{}, err
+	}
+	hash, kind := "", ""
+	if found {
+		hash, kind = c.PasswordHash, s.kindOf(c.PasswordHash)
+	}
+	ok, rehash := false, false
+	if found {
+		if ok, rehash, err = s.verify(ctx, hash, in.Password); err != nil {
+			finish(AttemptAbandoned)
+			return User{}, fmt.Errorf("login: %w", err)
+		}
+	}
+	if !ok {
+		// The failure is recorded after the decoys, so that a wait it starts runs from
+		// the answer, as the client sees it; and it is recorded even when a decoy could
+		// not run, since the guess was checked.
+		decoyErr := s.spendDecoys(ctx, kind, in.Password)
+		if err := finish(AttemptFailed); err != nil {
+			return User{}, err
+		}
+		if decoyErr != nil {
+			return User{}, fmt.Errorf("login: %w", decoyErr)
+		}
+		return User{}, ErrInvalidCredentials
+	}
+	if err := finish(AttemptSucceeded); err != nil {
+		s.log.WarnContext(ctx, "clearing login failures failed", "user_id", c.ID, "err", err)
+	}
+	if rehash {
+		s.upgradeHash(ctx, c.ID, in.Password)
+	}
+	return c.User, nil
+}
+
+// spendDecoys verifies pw against the decoy of every kind but checked.
+func (s *Service) spendDecoys(ctx context.Context, checked, pw string) error {
+	for _, d := range s.decoys {
+		if d.kind == checked && checked != "" {
+			continue
+		}
+		if _, _, err := s.verify(ctx, d.hash, pw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reserve takes a place for one attempt on key, waiting (up to the policy's
+// WaitInFlight) while the places are held by attempts in flight, and returns the
+// function that gives the place back with the attempt's outcome. A blocked key is
+// ETooMany with the wait; so is one whose places stay taken too long.
+func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptOutcome) error, err error) {
+	if s.throttle == nil {
+		return func(AttemptOutcome) error { return nil }, nil
+	}
+	// Waiting is for attempts that run on real CPUs, so it is timed by the real clock;
+	// s.now is the policy's clock (blocks, leases), which tests move by hand.
+	giveUp := time.Now().Add(s.policy.waitInFlight())
+	pause := 5 * time.Millisecond
+	for {
+		r, err := s.throttle.ReserveLoginAttempt(ctx, key, s.now(), s.policy)
+		if err != nil {
+			return nil, fmt.Errorf("login throttle: %w", err)
+		}
+		if r.Granted {
+			return func(o AttemptOutcome) error {
+				// The outcome is recorded even when the client has gone: a guess that
+				// was checked must count, and a place must not stay taken.
+				if err := s.throttle.FinishLoginAttempt(context.WithoutCancel(ctx), key, s.now(), o, s.policy); err != nil {
+					return fmt.Errorf("record login attempt: %w", err)
+				}
+				return nil
+			}, nil
+		}
+		if wait := r.BlockedUntil.Sub(s.now()); wait > 0 {
+			return nil, TooMany(wait)
+		}
+		// Every place is held by an attempt in flight: wait for one to finish, with
+		// jitter, so waiters on several instances do not retry in step.
+		pause = min(2*pause, 80*time.Millisecond)
+		d := pause/2 + rand.N(pause/2+1)
+		if time.Now().Add(d).After(giveUp) {
+			return nil, TooMany(time.Second)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,2 @@
+ALTER TABLE "LoginThrottles" DROP COLUMN "inflightAt";
+ALTER TABLE "LoginThrottles" DROP COLUMN "inflight";

@@ -1,0 +1,99 @@
+package securitytest
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"authme/internal/auth"
+	"authme/internal/store"
+	"authme/internal/testdb"
+)
+
+// expressDB opens a database as the Express authenticate-me app leaves it (its Users
+// table with bcryptjs hashes: internal/store/testdata/express_*.sql, made by the
+// reference app) and lets authme adopt it.
+func expressDB(t *testing.T, tg testdb.Target) *store.DB {
+	t.Helper()
+	o := tg.Options(t)
+	db := testdb.OpenWith(t, o)
+	if tg.Dialect == "postgres" {
+		if _, err := db.SQL().Exec(`CREATE SCHEMA "` + o.Schema + `"`); err != nil {
+			t.Fatalf("create schema: %v", err)
+		}
+	}
+	fixture, err := os.ReadFile("../internal/store/testdata/express_" + tg.Dialect + ".sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SQL().Exec(string(fixture)); err != nil {
+		t.Fatalf("load Express fixture: %v", err)
+	}
+	if _, err := db.Migrate(t.Context()); err != nil {
+		t.Fatalf("adopt the Express database: %v", err)
+	}
+	return db
+}
+
+// TestFailedLoginsTakeTheSameTimeOnAnAdoptedDatabase: once an Express database is adopted,
+// accounts hold bcrypt hashes beside authme's Argon2id ones. Every failed log-in verifies
+// once against each kind (the account's own hash, and a decoy of each other kind), so an
+// unknown name, a wrong password on either kind and an over-long password on a bcrypt
+// account (which bcrypt could not check) all take the same time (finding 3). Measured:
+// every pair of medians within 10%.
+func TestFailedLoginsTakeTheSameTimeOnAnAdoptedDatabase(t *testing.T) {
+	for _, tg := range testdb.Targets(t) {
+		t.Run(tg.Dialect, func(t *testing.T) {
+			db := expressDB(t, tg)
+			a := start(t, db, options{policy: auth.ThrottlePolicy{FreeFailures: 1 << 20, BaseDelay: time.Second, MaxDelay: time.Second}})
+			c := newClient(t, a.URL)
+			if r := c.do("POST", a.URL+"/api/users", `{"username":"ArgonUser","email":"argon@user.io","password":"violet-harbor-lantern-4"}`, nil); r.status != 201 {
+				t.Fatalf("sign-up: %d %s", r.status, r.body)
+			}
+			c.do("DELETE", a.URL+"/api/session", "", nil)
+			long := strings.Repeat("x", 73) // over bcrypt's 72 bytes
+			kinds := []struct{ name, credential, password string }{
+				{"unknown name", "", "not the password"},
+				{"wrong password, bcrypt account", "Demo-lition", "not the password"},
+				{"wrong password, Argon2id account", "ArgonUser", "not the password"},
+				{"over-long password, bcrypt account", "FakeUser1", long},
+			}
+			var worst float64
+			for round := range 3 {
+				samples := make([][]time.Duration, len(kinds))
+				var answer string
+				for i := range 20 {
+					for j := range kinds { // a different kind first each time
+						k := kinds[(i+j)%len(kinds)]
+						cred := k.credential
+						if cred == "" {
+							cred = fmt.Sprintf("nobody-%d-%d", round, i)
+						}
+						start := time.Now()
+						r := c.login(a.URL, cred, k.password)
+						samples[(i+j)%len(kinds)] = append(samples[(i+j)%len(kinds)], time.Since(start))
+						got := fmt.Sprint(r.status, r.body)
+						if answer == "" {
+							answer = got
+						} else if got != answer {
+							t.Fatalf("%s answered %q, others %q: failures must be the same bytes", k.name, got, answer)
+						}
+					}
+				}
+				lo, hi := time.Duration(1<<62), time.Duration(0)
+				for i, s := range samples {
+					m := median(s)
+					t.Logf("round %d: %s: median %v", round+1, kinds[i].name, m)
+					lo, hi = min(lo, m), max(hi, m)
+				}
+				worst = float64(hi-lo) / float64(hi)
+				if worst < 0.10 {
+					return
+				}
+			}
+			t.Fatalf("slowest and fastest kinds of failure %.0f%% apart in every round, want under 10%%", worst*100)
+		})
+	}
+}
