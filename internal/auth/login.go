@@ -126,14 +126,23 @@ func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptO
 	// Waiting is for attempts that run on real CPUs, so it is timed by the real clock;
 	// s.now is the policy's clock (blocks, leases), which tests move by hand.
 	giveUp := time.Now().Add(s.policy.waitInFlight())
+	leave, ok, err := s.queues.wait(ctx, key, s.policy.FreeFailures, giveUp)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, TooMany(time.Second)
+	}
 	pause := 5 * time.Millisecond
 	for {
 		r, err := s.throttle.ReserveLoginAttempt(ctx, key, s.now(), s.policy)
 		if err != nil {
+			leave()
 			return nil, fmt.Errorf("login throttle: %w", err)
 		}
 		if r.Granted {
 			return func(o AttemptOutcome) error {
+				defer leave()
 				// The outcome is recorded even when the client has gone: a guess that
 				// was checked must count, and a place must not stay taken.
 				if err := s.throttle.FinishLoginAttempt(context.WithoutCancel(ctx), key, s.now(), o, s.policy); err != nil {
@@ -143,19 +152,23 @@ func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptO
 			}, nil
 		}
 		if wait := r.BlockedUntil.Sub(s.now()); wait > 0 {
+			leave()
 			return nil, TooMany(wait)
 		}
-		// Every place is held by an attempt in flight: wait for one to finish, with
-		// jitter, so waiters on several instances do not retry in step.
+		// Every place is held by an attempt in flight (on another instance, or already
+		// failed here): wait for one to finish, with jitter, so waiters on several
+		// instances do not retry in step.
 		pause = min(2*pause, 80*time.Millisecond)
 		d := pause/2 + rand.N(pause/2+1)
 		if time.Now().Add(d).After(giveUp) {
+			leave()
 			return nil, TooMany(time.Second)
 		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			leave()
 			return nil, ctx.Err()
 		case <-t.C:
 		}

@@ -29,6 +29,7 @@ type Service struct {
 	// tells neither which accounts exist nor which still have an adopted bcrypt hash.
 	decoys []decoy
 	kindOf func(hash string) string
+	queues keyQueues // this process's attempts in line per throttle key
 }
 
 // Option configures a Service.
