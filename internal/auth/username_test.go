@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"strings"
 	"testing"
 
 	"authme/internal/auth"
@@ -39,6 +40,7 @@ func TestUsernameMatchKey(t *testing.T) {
 		{"DevanagariVowelSignsCount", "कुमार", "कमार", false},
 		{"HebrewDiffers", "שלום", "שלוש", false},
 		{"HanDiffers", "山田", "山本", false},
+		{"OnlyTheFirstKilobyteCounts", strings.Repeat("a", auth.MatchKeyInputMax) + "b", strings.Repeat("a", auth.MatchKeyInputMax) + "c", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
