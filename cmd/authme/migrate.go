@@ -29,6 +29,9 @@ func (e env) migrate(ctx context.Context, args []string) error {
 				how = "adopted existing table for"
 			}
 			fmt.Fprintf(e.stdout, "%s %04d_%s\n", how, m.Version, m.Name)
+			for _, n := range m.Notes {
+				fmt.Fprintf(e.stdout, "  note: %s\n", n)
+			}
 		}
 		if err != nil {
 			return err

@@ -142,6 +142,9 @@ func (e env) prepareDatabase(ctx context.Context, db *store.DB, migrate bool) er
 		done, err := db.Migrate(ctx)
 		for _, m := range done {
 			e.log.Info(fmt.Sprintf("applied migration %04d_%s", m.Version, m.Name), "adopted", m.Adopted)
+			for _, n := range m.Notes {
+				e.log.Warn(fmt.Sprintf("migration %04d_%s: %s", m.Version, m.Name, n))
+			}
 		}
 		if err != nil {
 			return err

@@ -115,18 +115,19 @@ func ceilSeconds(d time.Duration) int64 {
 }
 
 // throttleKey names what failures count against: the account when the credential names
-// one, else the credential itself, so unknown names behave exactly like real ones.
+// one, else the credential's comparison key, so unknown names behave exactly like real
+// ones and every look-alike spelling of one unknown name shares its bucket.
 func throttleKey(userID int64, found bool, credential string) string {
 	if found {
 		return accountKey(userID)
 	}
-	c := strings.ToLower(credential)
+	c := UsernameMatchKey(credential)
 	if len(c) > 256 {
 		c = c[:256]
 	}
-	// The key is stored as text, and PostgreSQL text holds neither NUL nor invalid UTF-8
-	// (which the cut above can leave): drop both, or such a log-in fails with a 500.
-	return "c:" + strings.ToValidUTF8(strings.ReplaceAll(c, "\x00", ""), "")
+	// The key is stored as text, and PostgreSQL text holds neither NUL nor invalid UTF-8:
+	// the match key has no controls, and the cut above must not leave half a character.
+	return "c:" + strings.ToValidUTF8(c, "")
 }
 
 func accountKey(userID int64) string { return "u:" + strconv.FormatInt(userID, 10) }

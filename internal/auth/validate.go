@@ -57,21 +57,9 @@ func (in SignupInput) Validate() error {
 	return nil
 }
 
-func usernameProblem(u string) string {
-	n := utf8.RuneCountInString(u)
-	switch {
-	case n < UsernameMin || n > UsernameMax || !utf8.ValidString(u):
-		return MsgUsernameLength
-	case strings.IndexFunc(u, unicode.IsControl) >= 0:
-		return MsgUsernameChars
-	case IsEmail(u):
-		return MsgUsernameNotEmail
-	}
-	return ""
-}
-
 // IsEmail reports whether s is a bare address (no display name, no comments) of 3–256
-// characters whose domain has a dot, roughly what validator.js's isEmail accepts.
+// characters whose domain is a host name of at least two labels, roughly what
+// validator.js's isEmail accepts.
 func IsEmail(s string) bool {
 	if n := utf8.RuneCountInString(s); n < EmailMin || n > EmailMax || !utf8.ValidString(s) {
 		return false
@@ -85,11 +73,34 @@ func IsEmail(s string) bool {
 	}
 	at := strings.LastIndexByte(s, '@')
 	local, domain := s[:at], s[at+1:]
-	if len(local) > 64 || strings.HasPrefix(domain, "[") {
+	return len(local) <= 64 && isHostName(domain)
+}
+
+// isHostName reports whether domain is a DNS host name (RFC 1123 §2.1, RFC 5890 for
+// letters beyond ASCII): at most 253 bytes, two or more dot-separated labels of 1–63
+// letters, digits and inner hyphens, the last of at least two letters (or an xn--
+// label). Underscores, IP literals and labels starting or ending with '-' are refused.
+func isHostName(domain string) bool {
+	if len(domain) > 253 {
 		return false
 	}
-	dot := strings.LastIndexByte(domain, '.')
-	return dot > 0 && dot < len(domain)-2 && !strings.Contains(domain, "..")
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, l := range labels {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		if strings.IndexFunc(l, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) >= 0 {
+			return false
+		}
+	}
+	tld := labels[len(labels)-1]
+	if strings.HasPrefix(strings.ToLower(tld), "xn--") {
+		return true
+	}
+	return utf8.RuneCountInString(tld) >= 2 && strings.IndexFunc(tld, func(r rune) bool { return !unicode.IsLetter(r) }) < 0
 }
 
 // LoginInput is what a person gives to log in: a username or an email, and a password.

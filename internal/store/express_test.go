@@ -123,6 +123,19 @@ func TestMigrateAdoptsExpressDatabase(t *testing.T) {
 			}
 		})
 
+		t.Run("EveryUserGetsAUsernameKey", func(t *testing.T) {
+			for i, u := range expressUsers {
+				if got, want := usernameKey(t, db, before[i].ID), auth.UsernameMatchKey(u.username); got != want {
+					t.Errorf("key of %s = %q, want %q", u.username, got, want)
+				}
+			}
+			for _, st := range done {
+				if len(st.Notes) > 0 {
+					t.Errorf("migration %d notes %q, want none: no names look alike", st.Version, st.Notes)
+				}
+			}
+		})
+
 		t.Run("SecondMigrateIsNoOp", func(t *testing.T) {
 			if again, err := db.Migrate(ctx); err != nil || len(again) != 0 {
 				t.Errorf("second Migrate = %d applied, %v; want none", len(again), err)
@@ -239,4 +252,79 @@ func TestMigrateRefusesExpressCaseDuplicates(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestMigrateReportsExpressLookAlikes covers an Express database whose accounts include
+// names that only look alike (the reference app accepts Ｄｅｍｏ-lition, with
+// fullwidth letters, beside Demo-lition). Migrate completes, loses no row, reports the
+// look-alike, and both accounts keep logging in; the Express app can still insert users
+// afterwards, and they are compared with new sign-ups.
+func TestMigrateReportsExpressLookAlikes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	eachTarget(t, func(t *testing.T, tg testdb.Target) {
+		db := expressDB(t, tg)
+		hash, err := cheapHasher.Hash("look-alike password")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// As POST /api/users of the Express app writes rows (it sets every column).
+		const insert = `INSERT INTO "Users" ("username", "email", "hashedPassword", "createdAt", "updatedAt") VALUES ($1, $2, $3, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING "id"`
+		var lookAlike int64
+		if err := db.SQL().QueryRow(insert, "Ｄｅｍｏ-ｌｉｔｉｏｎ", "fullwidth@user.io", []byte(hash)).Scan(&lookAlike); err != nil {
+			t.Fatalf("insert Express row: %v", err)
+		}
+		before := userRows(t, db)
+
+		done, err := db.Migrate(ctx)
+		if err != nil {
+			t.Fatalf("Migrate: %v", err)
+		}
+		var notes []string
+		for _, st := range done {
+			notes = append(notes, st.Notes...)
+		}
+		if len(notes) != 1 || !strings.Contains(notes[0], "Ｄｅｍｏ-ｌｉｔｉｏｎ") || !strings.Contains(notes[0], "Demo-lition") {
+			t.Errorf("Migrate notes = %q, want one naming Ｄｅｍｏ-ｌｉｔｉｏｎ and Demo-lition", notes)
+		}
+		after := userRows(t, db)
+		if len(after) != len(before) {
+			t.Fatalf("%d users after Migrate, want %d", len(after), len(before))
+		}
+		for i := range before {
+			if after[i] != before[i] {
+				t.Errorf("Migrate changed %+v to %+v", before[i], after[i])
+			}
+		}
+		if k := usernameKey(t, db, lookAlike); k != "" {
+			t.Errorf("the look-alike got key %q, want NULL (Demo-lition holds it)", k)
+		}
+
+		svc, err := auth.NewService(db, cheapHasher, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cred, want := range map[string]int64{"Ｄｅｍｏ-ｌｉｔｉｏｎ": lookAlike, "Demo-lition": before[0].ID} {
+			pw := "look-alike password"
+			if want == before[0].ID {
+				pw = expressUsers[0].password
+			}
+			if u, err := svc.Login(ctx, auth.LoginInput{Credential: cred, Password: pw}); err != nil || u.ID != want {
+				t.Errorf("Login(%q) = %+v, %v; want user %d", cred, u, err, want)
+			}
+		}
+
+		// The Express app, not knowing the new column, still signs people up …
+		var later int64
+		if err := db.SQL().QueryRow(insert, "LaterExpressUser", "later@user.io", []byte(hash)).Scan(&later); err != nil {
+			t.Fatalf("Express insert after Migrate: %v", err)
+		}
+		// … and authme compares its names with the next sign-up.
+		if _, err := db.CreateUser(ctx, "LaterExpressUs\u0435r", "mine@user.io", fakeHash); conflictFields(t, err) != "username" {
+			t.Errorf("sign-up of a look-alike of a later Express user: %v, want a username conflict", err)
+		}
+		if k := usernameKey(t, db, later); k != auth.UsernameMatchKey("LaterExpressUser") {
+			t.Errorf("later Express user's key = %q, want it filled", k)
+		}
+	})
 }

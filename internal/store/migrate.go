@@ -30,6 +30,9 @@ type MigrationState struct {
 	Applied   bool
 	AppliedAt time.Time
 	Adopted   bool // recorded as done because an Express-made table was already there
+	// Notes are what the operator should know about rows the migration kept as they
+	// were (users whose names look alike, for 0005).
+	Notes []string
 }
 
 // adoptable maps a migration to the table whose presence means it already ran: a database
@@ -196,8 +199,23 @@ func (db *DB) Migrate(ctx context.Context) ([]MigrationState, error) {
 			done = append(done, st)
 		}
 	}
+	// Username keys are computed in Go, so no SQL migration can fill them.
+	collisions, err := db.FillUsernameKeys(ctx)
+	for i := range done {
+		if done[i].Version == usernameKeyMigration {
+			for _, c := range collisions {
+				done[i].Notes = append(done[i].Notes, c.String())
+			}
+		}
+	}
+	if err != nil {
+		return done, fmt.Errorf("fill username keys: %w", err)
+	}
 	return done, nil
 }
+
+// usernameKeyMigration adds "Users"."usernameKey", which Migrate fills after it.
+const usernameKeyMigration = 5
 
 // applyUp runs one migration unless another process already did; the returned state has
 // Applied set only when this call applied it.

@@ -12,12 +12,17 @@ import (
 
 // CreateUser inserts a user. The unique indexes decide duplicates, so two concurrent
 // sign-ups of one name cannot both succeed; the loser gets an auth.Conflict naming every
-// field that is taken.
+// field that is taken. A username is taken when another one has the same
+// auth.UsernameMatchKey: it differs only in case, width, accents or look-alike letters.
 func (db *DB) CreateUser(ctx context.Context, username, email, passwordHash string) (auth.User, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	key, err := db.keyForNewUser(ctx, username)
+	if err != nil {
+		return auth.User{}, err
+	}
 	u := auth.User{Username: username, Email: email}
-	err := db.sql.QueryRowContext(ctx, insertUser, username, email, []byte(passwordHash)).Scan(&u.ID)
+	err = db.sql.QueryRowContext(ctx, insertUser, username, email, []byte(passwordHash), key).Scan(&u.ID)
 	if what, dup := db.d.uniqueViolation(err); dup {
 		return auth.User{}, db.conflict(ctx, username, email, conflictField(what))
 	}
@@ -27,7 +32,20 @@ func (db *DB) CreateUser(ctx context.Context, username, email, passwordHash stri
 	return u, nil
 }
 
-const insertUser = `INSERT INTO "Users" ("username", "email", "hashedPassword") VALUES ($1, $2, $3) RETURNING "id"`
+const insertUser = `INSERT INTO "Users" ("username", "email", "hashedPassword", "usernameKey") VALUES ($1, $2, $3, $4) RETURNING "id"`
+
+// keyForNewUser returns the key to store with a new username (nil when nothing is left
+// to compare), after filling the keys of rows another app added since authme last
+// looked, so that the unique index compares the new name with every old one.
+func (db *DB) keyForNewUser(ctx context.Context, username string) (any, error) {
+	if _, err := db.FillUsernameKeys(ctx); err != nil {
+		return nil, err
+	}
+	if k := auth.UsernameMatchKey(username); k != "" {
+		return k, nil
+	}
+	return nil, nil
+}
 
 // CreateUserWithSession is CreateUser that also records the session newSession makes for
 // the new user, in the same transaction: when the database fails in between, neither row
@@ -35,13 +53,17 @@ const insertUser = `INSERT INTO "Users" ("username", "email", "hashedPassword") 
 func (db *DB) CreateUserWithSession(ctx context.Context, username, email, passwordHash string, newSession func(auth.User) (auth.Session, error)) (auth.User, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	key, err := db.keyForNewUser(ctx, username)
+	if err != nil {
+		return auth.User{}, err
+	}
 	tx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return auth.User{}, db.wrap(err, "insert user: begin")
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
 	u := auth.User{Username: username, Email: email}
-	err = tx.QueryRowContext(ctx, insertUser, username, email, []byte(passwordHash)).Scan(&u.ID)
+	err = tx.QueryRowContext(ctx, insertUser, username, email, []byte(passwordHash), key).Scan(&u.ID)
 	if what, dup := db.d.uniqueViolation(err); dup {
 		tx.Rollback() //nolint:errcheck // the transaction is aborted; conflict reads outside it
 		return auth.User{}, db.conflict(ctx, username, email, conflictField(what))
@@ -68,8 +90,9 @@ func (db *DB) conflict(ctx context.Context, username, email, fallback string) er
 	var fields []string
 	var nameTaken, emailTaken bool
 	rows, err := db.sql.QueryContext(ctx,
-		`SELECT lower("username") = lower($1), lower("email") = lower($2) FROM "Users"
-		 WHERE lower("username") = lower($1) OR lower("email") = lower($2)`, username, email)
+		`SELECT "usernameKey" IS NOT NULL AND "usernameKey" = $3 OR lower("username") = lower($1), lower("email") = lower($2) FROM "Users"
+		 WHERE "usernameKey" = $3 OR lower("username") = lower($1) OR lower("email") = lower($2)`,
+		username, email, auth.UsernameMatchKey(username))
 	if err == nil {
 		for rows.Next() {
 			var n, e bool
@@ -92,7 +115,11 @@ func (db *DB) conflict(ctx context.Context, username, email, fallback string) er
 }
 
 // UserCredentials finds the user whose username or email equals credential, ignoring
-// case, with their password hash.
+// case, with their password hash. A username is also found by its key, so a look-alike
+// spelling finds the one account it imitates; a row whose key is not filled yet (added
+// by another app, or colliding with an older one) is found by lower(), as before, and
+// gets its key now when it can. An exact match (ignoring case) goes before a look-alike,
+// so an old look-alike without a key still reaches its own row.
 func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Credentials, error) {
 	// PostgreSQL text holds neither NUL nor invalid UTF-8, and no stored name has them.
 	if strings.IndexByte(credential, 0) >= 0 || !utf8.ValidString(credential) {
@@ -102,15 +129,23 @@ func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Cred
 	defer cancel()
 	var c auth.Credentials
 	var hash []byte
+	var key sql.NullString
 	err := db.sql.QueryRowContext(ctx,
-		`SELECT "id", "username", "email", "hashedPassword" FROM "Users"
-		 WHERE lower("username") = lower($1) OR lower("email") = lower($1) LIMIT 1`, credential).
-		Scan(&c.ID, &c.Username, &c.Email, &hash)
+		`SELECT "id", "username", "email", "hashedPassword", "usernameKey" FROM "Users"
+		 WHERE "usernameKey" = $2 OR ("usernameKey" IS NULL AND lower("username") = lower($1)) OR lower("email") = lower($1)
+		 ORDER BY CASE WHEN lower("username") = lower($1) OR lower("email") = lower($1) THEN 0 ELSE 1 END
+		 LIMIT 1`, credential, auth.UsernameMatchKey(credential)).
+		Scan(&c.ID, &c.Username, &c.Email, &hash, &key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrNotFound
 	}
 	if err != nil {
 		return auth.Credentials{}, db.wrap(err, "find user by credential")
+	}
+	if !key.Valid {
+		// Best effort: a failure (or a look-alike holding the key) leaves the row as it
+		// was, and the log-in goes on.
+		db.fillUsernameKey(ctx, c.ID, c.Username) //nolint:errcheck // see above
 	}
 	c.PasswordHash = string(hash)
 	return c, nil

@@ -1,0 +1,3 @@
+DROP INDEX "Users_usernameKey_missing";
+DROP INDEX "Users_usernameKey_key";
+ALTER TABLE "Users" DROP COLUMN "usernameKey";
