@@ -200,6 +200,7 @@ func TestMigrateAndSeedCommands(t *testing.T) {
 				{[]string{"seed"}, "seeded the demo users"},
 				{[]string{"seed"}, "already seeded"},
 				{[]string{"seed", "down"}, "removed 3 demo users"},
+				{[]string{"migrate", "down"}, "undid 0006_create_address_throttles"},
 				{[]string{"migrate", "down"}, "undid 0004_create_login_throttles"},
 				{[]string{"migrate", "down"}, "undid 0003_create_sessions"},
 				{[]string{"migrate", "status"}, "0003_create_sessions                  pending"},
