@@ -39,6 +39,7 @@ type options struct {
 	ratePerMin float64
 	burst      int
 	trustProxy []netip.Prefix
+	ipv6Prefix int
 }
 
 // start serves the real handler over db, with the server limits of cmd/authme.
@@ -58,12 +59,17 @@ func start(t *testing.T, db *store.DB, o options) instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := httpapi.NewServer(httpapi.Deps{
+	deps := httpapi.Deps{
 		Log: log, Users: users, CSRFKey: secret, Now: o.clock.Now,
-		Sessions:           session.NewManager(db, secret, time.Hour, time.Hour, o.clock.Now),
-		Ready:              db.Ping,
-		LoginRatePerMinute: o.ratePerMin, LoginRateBurst: o.burst, TrustProxy: o.trustProxy,
-	})
+		Sessions:   session.NewManager(db, secret, time.Hour, time.Hour, o.clock.Now),
+		Ready:      db.Ping,
+		TrustProxy: o.trustProxy, IPv6Prefix: o.ipv6Prefix,
+	}
+	if o.ratePerMin > 0 {
+		// The shared bucket in the database, as cmd/authme/serve.go wires it.
+		deps.AddressLimiter = db.AddressThrottle(o.ratePerMin, o.burst, o.clock.Now)
+	}
+	h := httpapi.NewServer(deps)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = httpapi.NewHTTPServer(h)
 	srv.Start()

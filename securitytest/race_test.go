@@ -1,7 +1,6 @@
 package securitytest
 
 import (
-	"net/netip"
 	"strconv"
 	"sync"
 	"testing"
@@ -43,8 +42,6 @@ func count(statuses []int, want int) int {
 	}
 	return n
 }
-
-var loopback = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 
 // TestConcurrentGuessesAreReservedBeforeHashing: the throttle is checked and counted in
 // one statement before any hashing, so a burst of concurrent guesses gets at most the free

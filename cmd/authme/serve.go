@@ -75,17 +75,21 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	sessions := session.NewManager(db, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, e.cfg.SessionIdleTimeout, time.Now)
 	deps := httpapi.Deps{
-		Log:                e.log,
-		Users:              users,
-		Sessions:           sessions,
-		CSRFKey:            e.cfg.JWTSecret,
-		Production:         e.cfg.IsProduction(),
-		Now:                time.Now,
-		Ready:              db.Ping,
-		TrustProxy:         e.cfg.TrustProxy,
-		Origins:            e.cfg.CORSOrigins,
-		LoginRatePerMinute: e.cfg.LoginRatePerMinute,
-		LoginRateBurst:     e.cfg.LoginRateBurst,
+		Log:        e.log,
+		Users:      users,
+		Sessions:   sessions,
+		CSRFKey:    e.cfg.JWTSecret,
+		Production: e.cfg.IsProduction(),
+		Now:        time.Now,
+		Ready:      db.Ping,
+		TrustProxy: e.cfg.TrustProxy,
+		Origins:    e.cfg.CORSOrigins,
+		IPv6Prefix: e.cfg.LoginIPv6Prefix,
+	}
+	var addresses *store.AddressThrottle
+	if e.cfg.LoginRatePerMinute > 0 {
+		addresses = db.AddressThrottle(e.cfg.LoginRatePerMinute, e.cfg.LoginRateBurst, time.Now)
+		deps.AddressLimiter = addresses
 	}
 	if m != nil {
 		deps.Observe, deps.CountLogin, deps.CountSignup = m.ObserveRequest, m.CountLogin, m.CountSignup
@@ -103,6 +107,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	go sessions.PurgeLoop(bg, 10*time.Minute, e.log)
+	if addresses != nil {
+		go addresses.PurgeLoop(bg, 10*time.Minute, e.log)
+	}
 
 	if m != nil {
 		stopMetrics, err := e.serveMetrics(m)

@@ -35,21 +35,3 @@ func (c *CommonPasswords) Contains(pw string) bool {
 	i := sort.SearchStrings(c.sorted, pw)
 	return i < len(c.sorted) && c.sorted[i] == pw
 }
-
-// Password-rule messages (ASVS 6.2: length and a block list, no composition rules).
-const (
-	MsgPasswordCommon   = "This password is too common. Choose another."
-	MsgPasswordPersonal = "Password cannot be your username or email."
-)
-
-// passwordProblem returns what is wrong with pw for an account with username and email,
-// beyond its length, or "".
-func (c *CommonPasswords) passwordProblem(pw, username, email string) string {
-	switch {
-	case strings.EqualFold(pw, username) || strings.EqualFold(pw, email):
-		return MsgPasswordPersonal
-	case c != nil && c.Contains(pw):
-		return MsgPasswordCommon
-	}
-	return ""
-}

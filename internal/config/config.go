@@ -49,6 +49,7 @@ type Config struct {
 	CORSOrigins        []string       // CORS_ORIGINS: trusted origins (patterns may end in :*)
 	LoginRatePerMinute float64        // LOGIN_RATE_PER_MINUTE: per-address refill; 0 disables
 	LoginRateBurst     int            // LOGIN_RATE_BURST: per-address bucket size
+	LoginIPv6Prefix    int            // LOGIN_RATE_IPV6_PREFIX: IPv6 bits that name one client's bucket
 	DBMaxConns         int            // DB_MAX_CONNS: connection pool size
 	HashConcurrency    int            // HASH_CONCURRENCY: password hashes at once
 	HashQueue          int            // HASH_QUEUE: log-ins waiting for a hash slot
@@ -123,6 +124,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.LoginRatePerMinute = float64(rate)
 	if c.LoginRateBurst, err = intVar(getenv, "LOGIN_RATE_BURST", 30, 1, 1_000_000); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LoginIPv6Prefix, err = intVar(getenv, "LOGIN_RATE_IPV6_PREFIX", 64, 32, 128); err != nil {
 		errs = append(errs, err)
 	}
 	if c.DBMaxConns, err = intVar(getenv, "DB_MAX_CONNS", 10, 1, 1000); err != nil {

@@ -33,6 +33,9 @@ func TestLoadServerSettings(t *testing.T) {
 		if c.LoginRatePerMinute != 20 || c.LoginRateBurst != 30 || c.DBMaxConns != 10 {
 			t.Errorf("rate %v, burst %d, conns %d; want 20, 30, 10", c.LoginRatePerMinute, c.LoginRateBurst, c.DBMaxConns)
 		}
+		if c.LoginIPv6Prefix != 64 {
+			t.Errorf("LoginIPv6Prefix = %d, want 64: one bucket per IPv6 /64", c.LoginIPv6Prefix)
+		}
 		// The queue's length is tuning; it must exist, so a burst waits instead of failing.
 		if c.HashConcurrency != runtime.NumCPU() || c.HashQueue < c.HashConcurrency {
 			t.Errorf("HashConcurrency %d, HashQueue %d; want NumCPU and a queue at least as long", c.HashConcurrency, c.HashQueue)
@@ -100,6 +103,14 @@ func TestLoadServerSettings(t *testing.T) {
 			t.Errorf("SESSION_IDLE_TIMEOUT=3600 gives %v, %v; want 1h", c.SessionIdleTimeout, err)
 		}
 	})
+
+	t.Run("IPv6PrefixIsRead", func(t *testing.T) {
+		t.Parallel()
+		c, err := config.Load(env(map[string]string{"LOGIN_RATE_IPV6_PREFIX": "56"}))
+		if err != nil || c.LoginIPv6Prefix != 56 {
+			t.Errorf("LOGIN_RATE_IPV6_PREFIX=56 gives %d, %v; want 56", c.LoginIPv6Prefix, err)
+		}
+	})
 }
 
 func TestLoadServerSettingsInvalid(t *testing.T) {
@@ -120,6 +131,9 @@ func TestLoadServerSettingsInvalid(t *testing.T) {
 		{"OriginWildcardAndPort", "CORS_ORIGINS", "http://localhost:8000:*"},
 		{"RateNegative", "LOGIN_RATE_PER_MINUTE", "-1"},
 		{"BurstZero", "LOGIN_RATE_BURST", "0"},
+		{"IPv6PrefixTooShort", "LOGIN_RATE_IPV6_PREFIX", "31"},
+		{"IPv6PrefixTooLong", "LOGIN_RATE_IPV6_PREFIX", "129"},
+		{"IPv6PrefixNotANumber", "LOGIN_RATE_IPV6_PREFIX", "/64"},
 		{"ConnsZero", "DB_MAX_CONNS", "0"},
 		{"HashConcurrencyZero", "HASH_CONCURRENCY", "0"},
 		{"HashQueueNegative", "HASH_QUEUE", "-1"},

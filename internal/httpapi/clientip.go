@@ -54,3 +54,25 @@ func inPrefixes(a netip.Addr, ps []netip.Prefix) bool {
 	}
 	return false
 }
+
+// DefaultIPv6Prefix is how many leading bits of an IPv6 address name its bucket when
+// Deps.IPv6Prefix is 0: a /64 is what one subscriber or host is handed, and any address
+// in it is theirs to use.
+const DefaultIPv6Prefix = 64
+
+// addressKey names addr's bucket: "a:" and the IPv4 address, or "a:" and the IPv6 prefix
+// of v6bits bits (the zone dropped), so one client cannot get a fresh bucket by moving
+// to the next address of its own network.
+func addressKey(addr netip.Addr, v6bits int) string {
+	switch {
+	case !addr.IsValid():
+		return "a:unknown"
+	case addr.Is4():
+		return "a:" + addr.String()
+	}
+	p, err := addr.WithZone("").Prefix(v6bits)
+	if err != nil {
+		return "a:" + addr.WithZone("").String()
+	}
+	return "a:" + p.String()
+}

@@ -31,10 +31,11 @@ type Deps struct {
 	TrustProxy []netip.Prefix
 	// Origins are trusted for cross-origin requests (and CORS in development).
 	Origins []string
-	// LoginRatePerMinute and LoginRateBurst size the per-address bucket on log-in and
-	// sign-up; a rate of 0 turns it off.
-	LoginRatePerMinute float64
-	LoginRateBurst     int
+	// AddressLimiter is the per-address bucket on log-in and sign-up; nil turns it off.
+	AddressLimiter AddressLimiter
+	// IPv6Prefix is how many leading bits of an IPv6 client address name its bucket
+	// (0 means DefaultIPv6Prefix); an IPv4 address is always a bucket of its own.
+	IPv6Prefix int
 	// Observe, when set, is told every request's route pattern, status and duration.
 	Observe func(pattern string, status int, d time.Duration)
 	// CountLogin, when set, is told each log-in's outcome: ok, invalid, throttled, shed
@@ -56,7 +57,8 @@ type Server struct {
 	ready      func(ctx context.Context) error
 	trustProxy []netip.Prefix
 	origins    origins
-	limiter    *addressLimiter
+	limiter    AddressLimiter
+	ipv6Bits   int
 	observe    func(pattern string, status int, d time.Duration)
 	requestIDs *requestIDs
 	countLogin func(outcome string)
@@ -84,11 +86,15 @@ func NewServer(d Deps) *Server {
 		ready:      d.Ready,
 		trustProxy: d.TrustProxy,
 		origins:    newOrigins(d.Origins),
-		limiter:    newAddressLimiter(d.LoginRatePerMinute, d.LoginRateBurst, d.Now),
+		limiter:    d.AddressLimiter,
+		ipv6Bits:   d.IPv6Prefix,
 		observe:    d.Observe,
 		requestIDs: newRequestIDs(),
 		countLogin: d.CountLogin,
 		signedUp:   d.CountSignup,
+	}
+	if s.ipv6Bits == 0 {
+		s.ipv6Bits = DefaultIPv6Prefix
 	}
 	if s.countLogin == nil {
 		s.countLogin = func(string) {}

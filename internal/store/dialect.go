@@ -23,6 +23,10 @@ type dialect struct {
 	// lockTimeoutOnly: calls are bounded by the database's own lock timeout, not by a
 	// context deadline (see DB.deadline).
 	lockTimeoutOnly bool
+	// takeAddressToken is the one statement that refills an address's bucket and takes a
+	// token from it (see takeTokenSQL): PostgreSQL spells the two-argument minimum and
+	// maximum LEAST and GREATEST, SQLite min and max.
+	takeAddressToken string
 }
 
 var sqliteDialect = dialect{
@@ -36,6 +40,7 @@ var sqliteDialect = dialect{
 		}
 		return "", false
 	},
+	takeAddressToken: takeTokenSQL("min", "max"),
 }
 
 var postgresDialect = dialect{
@@ -49,6 +54,7 @@ var postgresDialect = dialect{
 		}
 		return "", false
 	},
+	takeAddressToken: takeTokenSQL("LEAST", "GREATEST"),
 }
 
 // conflictField names the Users field a unique violation is about.
