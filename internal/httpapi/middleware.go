@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -146,7 +147,7 @@ const (
 // resource policy, and HSTS in production. helmet's three headers for retired browsers
 // and plug-ins (X-Download-Options for IE8, X-XSS-Protection: 0,
 // X-Permitted-Cross-Domain-Policies for Flash) are left out: every response pays for
-// each header it carries. The values are built once and shared by every
+// each header it carries. Every /api/ answer also gets Cache-Control: no-store. The values are built once and shared by every
 // response (net/http never modifies them), so the headers cost no allocations.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	csp := cspDevelopment
@@ -166,10 +167,16 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	if s.prod {
 		headers["Strict-Transport-Security"] = []string{"max-age=31536000; includeSubDomains"}
 	}
+	// API answers hold user data, tokens or Set-Cookie: no cache, private or shared,
+	// may keep one. Errors too, so the rule has no exceptions to get wrong.
+	noStore := []string{"no-store"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for k, v := range headers {
 			h[k] = v
+		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h["Cache-Control"] = noStore
 		}
 		next.ServeHTTP(w, r)
 	})
