@@ -175,7 +175,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"HostWithPortNamesHOST", map[string]string{"HOST": "127.0.0.1:8000"}, []string{"HOST", `"127.0.0.1:8000"`}},
 		{"HostURLNamesHOST", map[string]string{"HOST": "http://localhost"}, []string{"HOST", `"http://localhost"`}},
 		{"HostWithSpaceNamesHOST", map[string]string{"HOST": "local host"}, []string{"HOST"}},
-		{"HostWithZoneTypoNamesHOST", map[string]string{"HOST": "10.0.0.300"}, []string{"HOST"}},
+		{"HostBadAddressNamesHOST", map[string]string{"HOST": "10.0.0.300"}, []string{"HOST"}},
 		{"HostLabelTooLongNamesHOST", map[string]string{"HOST": strings.Repeat("h", 64) + ".example"}, []string{"HOST"}},
 		{"HostEmptyLabelNamesHOST", map[string]string{"HOST": "app..example"}, []string{"HOST"}},
 	}

@@ -73,7 +73,14 @@ func (rec *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
-// logRequests gives each request an id (echoed in X-Request-Id) and logs one line when
+// fromTrustedProxy reports whether the direct peer is one of TRUST_PROXY: only then are
+// the headers a proxy adds (X-Request-Id here) believed.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	return len(s.trustProxy) > 0 && inPrefixes(remoteAddr(r), s.trustProxy)
+}
+
+// logRequests gives each request an id (echoed in X-Request-Id: a trusted proxy's own,
+// when sane, so one id follows the request through both logs) and logs one line when
 // it ends: morgan-"dev"-like text in development, JSON in production. Only the method,
 // path (no query), status, duration, size and id are logged: never cookies, bodies or
 // tokens.
@@ -81,7 +88,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if !saneRequestID(id) {
+		if !saneRequestID(id) || !s.fromTrustedProxy(r) {
 			id = s.requestIDs.next()
 		}
 		w.Header()["X-Request-Id"] = []string{id}
