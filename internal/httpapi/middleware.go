@@ -188,3 +188,27 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// errChunked answers a request whose body is framed by Transfer-Encoding.
+var errChunked = &httpError{status: http.StatusLengthRequired, message: "Length Required",
+	fields: map[string]string{"body": "send the body with Content-Length; Transfer-Encoding is not accepted"}}
+
+// refuseChunked answers 411 to any request sent with Transfer-Encoding, and closes the
+// connection after it. A request carrying both Transfer-Encoding and Content-Length is
+// how requests are smuggled past a proxy that reads the other header (RFC 9112 §6.1: the
+// connection must close), and net/http drops the Content-Length before a handler could
+// tell. No browser or authenticate-me frontend sends a chunked request, so refusing them
+// all costs nothing and leaves no framing for a proxy and authme to read differently.
+func (s *Server) refuseChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header()["Connection"] = connectionClose
+			s.writeError(w, r, errChunked)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// connectionClose is the shared Connection header value; net/http only reads it.
+var connectionClose = []string{"close"}
