@@ -54,7 +54,9 @@ func TestProductionRefusesToStart(t *testing.T) {
 func TestProductionMode(t *testing.T) {
 	dbURL := sharedPostgres(t)
 	schema := freshSchema(t, dbURL)
-	env := prodEnv(dbURL, schema, newSecret())
+	// The test client stands in for the proxy in front: its X-Request-Id is kept only
+	// because its address is in TRUST_PROXY.
+	env := prodEnv(dbURL, schema, newSecret(), "TRUST_PROXY", "127.0.0.1,::1")
 	mustRun(t, env, "migrate")
 	mustRun(t, env, "seed")
 	node := startAuthme(t, "authme", env, "serve")

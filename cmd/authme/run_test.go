@@ -121,6 +121,17 @@ func TestServe(t *testing.T) {
 		}
 	})
 
+	t.Run("HostLimitsTheListener", func(t *testing.T) {
+		url, out, stop := startServer(t, map[string]string{"DB_FILE": filepath.Join(t.TempDir(), "dev.db"), "HOST": "127.0.0.1"})
+		if code, _ := get(t, url+"/hello/world"); code != 200 {
+			t.Fatalf("GET /hello/world = %d", code)
+		}
+		stop()
+		if log := out.String(); !strings.Contains(log, "addr=127.0.0.1:"+strings.TrimPrefix(url, "http://127.0.0.1:")) {
+			t.Errorf("the listener is not on 127.0.0.1 alone:\n%s", log)
+		}
+	})
+
 	t.Run("ProductionRefusesPendingMigrations", func(t *testing.T) {
 		tg := testdb.Postgres(t)
 		o := tg.Options(t)
@@ -154,6 +165,7 @@ func TestConfigurationErrors(t *testing.T) {
 		want []string
 	}{
 		{"BadPort", map[string]string{"PORT": "abc"}, []string{"PORT"}},
+		{"HostWithPort", map[string]string{"HOST": "127.0.0.1:8000"}, []string{"HOST", "127.0.0.1:8000"}},
 		{"NegativeExpiry", map[string]string{"JWT_EXPIRES_IN": "-5"}, []string{"JWT_EXPIRES_IN"}},
 		{"BcryptCostTooHigh", map[string]string{"BCRYPT_COST": "40"}, []string{"BCRYPT_COST"}},
 		{"ProductionWithoutDatabaseURL", map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("x", 48)}, []string{"DATABASE_URL"}},

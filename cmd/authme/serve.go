@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"authme/internal/auth"
@@ -98,9 +97,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	debug.FreeOSMemory() // the start-up hashes (dummy hash, seeding) are garbage now
 
-	ln, err := net.Listen("tcp", ":"+strconv.Itoa(e.cfg.Port))
+	ln, err := net.Listen("tcp", e.cfg.ListenAddr())
 	if err != nil {
-		return fmt.Errorf("listen on port %d: %w", e.cfg.Port, err)
+		return fmt.Errorf("listen on %s: %w", e.cfg.ListenAddr(), err)
 	}
 	srv := httpapi.NewHTTPServer(handler)
 
@@ -121,7 +120,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	e.log.Info(fmt.Sprintf("Listening on port %d...", ln.Addr().(*net.TCPAddr).Port))
+	e.log.Info(fmt.Sprintf("Listening on port %d...", ln.Addr().(*net.TCPAddr).Port), "addr", ln.Addr().String())
 
 	select {
 	case err := <-served:

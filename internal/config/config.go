@@ -35,6 +35,7 @@ const MinProductionSecret = 32
 // Config is every setting authme reads at start-up.
 type Config struct {
 	Env          string        // APP_ENV, else NODE_ENV, else development
+	Host         string        // HOST: the address to listen on; "" = every interface
 	Port         int           // PORT
 	DBFile       string        // DB_FILE: the SQLite file, used when DatabaseURL is empty
 	DatabaseURL  string        // DATABASE_URL: PostgreSQL; required in production
@@ -63,6 +64,9 @@ type Config struct {
 // IsProduction reports whether authme runs with production defaults.
 func (c Config) IsProduction() bool { return c.Env == Production }
 
+// ListenAddr is the host:port the public server listens on.
+func (c Config) ListenAddr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
 // UsesPostgres reports whether the database is PostgreSQL (DATABASE_URL set) rather than SQLite.
 func (c Config) UsesPostgres() bool { return c.DatabaseURL != "" }
 
@@ -84,6 +88,9 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 
 	var err error
+	if c.Host, err = hostVar(getenv, "HOST"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.Port, err = intVar(getenv, "PORT", 8000, 0, 65535); err != nil {
 		errs = append(errs, err)
 	}
@@ -185,6 +192,52 @@ func intVar(getenv func(string) string, name string, def, lo, hi int) (int, erro
 		return 0, fmt.Errorf("%s must be a whole number from %d to %d, not %q", name, lo, hi, s)
 	}
 	return n, nil
+}
+
+// hostVar reads an IP address (IPv6 with or without brackets) or a host name to listen
+// on, without a port; "" means every interface.
+func hostVar(getenv func(string) string, name string) (string, error) {
+	s := strings.TrimSpace(getenv(name))
+	if s == "" {
+		return "", nil
+	}
+	bare := s
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		bare = s[1 : len(s)-1]
+	}
+	if a, err := netip.ParseAddr(bare); err == nil {
+		return a.String(), nil
+	}
+	if bare == s && validHostName(s) {
+		return s, nil
+	}
+	return "", fmt.Errorf("%s must be an IP address or a host name to listen on, without a port (e.g. 127.0.0.1, ::1 or localhost), not %q", name, s)
+}
+
+// validHostName accepts a DNS name: dot-separated labels of letters, digits and
+// hyphens, 1 to 63 long, not starting or ending with a hyphen, 253 at most in all. A
+// name of digits and dots alone is a mistyped address, not a name.
+func validHostName(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	letter := false
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			switch {
+			case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '-':
+				letter = true
+			case c >= '0' && c <= '9':
+			default:
+				return false
+			}
+		}
+	}
+	return letter
 }
 
 // durationVar reads whole seconds ("86400") or a Go duration ("24h").

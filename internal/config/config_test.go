@@ -95,6 +95,39 @@ func TestLoad(t *testing.T) {
 		}
 	})
 
+	t.Run("HostDefaultsToEveryInterface", func(t *testing.T) {
+		t.Parallel()
+		c, err := config.Load(env(nil))
+		if err != nil {
+			t.Fatalf("Load: %v", err)
+		}
+		if c.Host != "" || c.ListenAddr() != ":8000" {
+			t.Errorf("Host = %q, ListenAddr = %q; want every interface, :8000", c.Host, c.ListenAddr())
+		}
+	})
+
+	t.Run("HostNamesTheListeningAddress", func(t *testing.T) {
+		t.Parallel()
+		for host, want := range map[string]string{
+			"127.0.0.1":   "127.0.0.1:9001",
+			" 10.0.0.5 ":  "10.0.0.5:9001",
+			"::1":         "[::1]:9001",
+			"[::1]":       "[::1]:9001",
+			"0.0.0.0":     "0.0.0.0:9001",
+			"localhost":   "localhost:9001",
+			"api.example": "api.example:9001",
+		} {
+			c, err := config.Load(env(map[string]string{"HOST": host, "PORT": "9001"}))
+			if err != nil {
+				t.Errorf("HOST=%q: %v", host, err)
+				continue
+			}
+			if got := c.ListenAddr(); got != want {
+				t.Errorf("HOST=%q: ListenAddr = %q, want %q", host, got, want)
+			}
+		}
+	})
+
 	t.Run("AppEnvWinsOverNodeEnv", func(t *testing.T) {
 		t.Parallel()
 		// NODE_ENV=production alone would refuse to start without DATABASE_URL.
@@ -139,6 +172,12 @@ func TestLoadInvalid(t *testing.T) {
 		{"SchemaTooLongNamesSCHEMA", map[string]string{"SCHEMA": strings.Repeat("s", 64)}, []string{"SCHEMA"}},
 		{"UnknownEnvNamesAPP_ENV", map[string]string{"APP_ENV": "staging"}, []string{"APP_ENV", "staging"}},
 		{"EveryProblemIsReported", map[string]string{"PORT": "abc", "BCRYPT_COST": "40"}, []string{"PORT", "BCRYPT_COST"}},
+		{"HostWithPortNamesHOST", map[string]string{"HOST": "127.0.0.1:8000"}, []string{"HOST", `"127.0.0.1:8000"`}},
+		{"HostURLNamesHOST", map[string]string{"HOST": "http://localhost"}, []string{"HOST", `"http://localhost"`}},
+		{"HostWithSpaceNamesHOST", map[string]string{"HOST": "local host"}, []string{"HOST"}},
+		{"HostBadAddressNamesHOST", map[string]string{"HOST": "10.0.0.300"}, []string{"HOST"}},
+		{"HostLabelTooLongNamesHOST", map[string]string{"HOST": strings.Repeat("h", 64) + ".example"}, []string{"HOST"}},
+		{"HostEmptyLabelNamesHOST", map[string]string{"HOST": "app..example"}, []string{"HOST"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

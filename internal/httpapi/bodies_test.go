@@ -42,7 +42,9 @@ func TestBodies(t *testing.T) {
 		{name: "TrailingBracketIs400", path: "/api/session", body: okLogin + "]", status: 400, fields: []string{"body"}},
 		{name: "DeeplyNestedIs400", path: "/api/session", body: `{"credential":` + strings.Repeat("[", 20000), status: 400, fields: []string{"body"}},
 		{name: "MalformedFormIs400", path: "/api/session", body: "credential=%zz&password=x", ctype: "application/x-www-form-urlencoded", status: 400, fields: []string{"body"}},
-		{name: "InvalidUTF8Is400", path: "/api/session", body: "{\"credential\":\"Demo\xff\",\"password\":\"password\"}", status: 400, fields: []string{"body"}},
+		{name: "InvalidUTF8Is400", path: "/api/session", body: "{\"credential\":\"Demo\xff\",\"password\":\"password\"}", status: 400, fields: []string{"credential"}},
+		{name: "LoneSurrogateIs400", path: "/api/session", body: `{"credential":"Demo-lition","password":"password\ud800"}`, status: 400, fields: []string{"password"}},
+		{name: "InvalidUTF8FormIs400", path: "/api/session", body: "credential=Demo-lition&password=password%ff", ctype: "application/x-www-form-urlencoded", status: 400, fields: []string{"password"}},
 		{name: "SignupMalformedIs400", path: "/api/users", body: `{"username":"x"`, status: 400, fields: []string{"body"}},
 
 		{name: "CredentialNumberIs400", path: "/api/session", body: `{"credential":123,"password":"password"}`, status: 400, fields: []string{"credential"}},

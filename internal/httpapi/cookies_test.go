@@ -64,6 +64,9 @@ func TestCookies(t *testing.T) {
 				}
 			})
 			t.Run("CSRFSecretOnAnyResponseWhenAbsent", func(t *testing.T) {
+				// Every answer that sets a new secret sets exactly one XSRF-TOKEN made
+				// for it, so whichever answer of a first visit a browser applies last
+				// leaves a pair that works.
 				t.Parallel()
 				for _, rq := range []struct{ method, path string }{
 					{"GET", "/api/session"},
@@ -73,12 +76,28 @@ func TestCookies(t *testing.T) {
 					{"POST", "/api/session"},   // 403: no token
 					{"DELETE", "/api/session"}, // 403
 					{"HEAD", "/api/session"},
+					{"GET", "/api/csrf/restore"},
+					{"GET", "/hello/world"},
+					{"GET", "/"},
+					{"GET", "/healthz"},
 				} {
 					r := h.client(t).do(rq.method, rq.path, nil)
-					wantCookieFlags(t, r, "_csrf", true, prod, 0)
-					if r.cookie("XSRF-TOKEN") != nil {
-						t.Errorf("%s %s set XSRF-TOKEN; only the token routes should", rq.method, rq.path)
+					secret := wantCookieFlags(t, r, "_csrf", true, prod, 0)
+					tok := wantCookieFlags(t, r, "XSRF-TOKEN", false, prod, 0)
+					if n := strings.Count(strings.Join(r.header.Values("Set-Cookie"), "\n"), "XSRF-TOKEN="); n != 1 {
+						t.Errorf("%s %s set XSRF-TOKEN %d times, want once", rq.method, rq.path, n)
 					}
+					if secret != nil && tok != nil && !h.server.csrf.verify(secret.Value, tok.Value) {
+						t.Errorf("%s %s: XSRF-TOKEN %q was not made for the _csrf it set", rq.method, rq.path, tok.Value)
+					}
+				}
+			})
+			t.Run("NoXSRFTokenWhenTheSecretIsKept", func(t *testing.T) {
+				t.Parallel()
+				c := h.client(t)
+				c.do(http.MethodGet, "/api/session", nil)
+				if r := c.do(http.MethodGet, "/api/session", nil); r.cookie("_csrf") != nil || r.cookie("XSRF-TOKEN") != nil {
+					t.Errorf("a client with a secret got new CSRF cookies: %q", r.header.Values("Set-Cookie"))
 				}
 			})
 			t.Run("MalformedCSRFSecretIsReplaced", func(t *testing.T) {

@@ -98,16 +98,23 @@ var csrfHeaders = []string{"Csrf-Token", "Xsrf-Token", "X-Csrf-Token", "X-Xsrf-T
 
 // checkCSRF gives every client a secret cookie, and refuses unsafe requests whose token
 // (from a header or the body's _csrf field) was not made for that secret.
+//
+// An answer that sets a new secret also sets an XSRF-TOKEN made for it. A frontend's
+// first visit sends several requests at once without cookies (authenticate-me's
+// restoreCSRF and restoreUser), and each answer sets a secret of its own: were only
+// some of them to set the token too, a browser applying another answer last would hold
+// a secret its token was not made for, and the first log-in would fail.
 func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r, st := withState(r)
 		secret := cookieValue(r, s.cookies.csrfSecret)
 		had := validSecret(secret)
-		if !had {
-			secret = randomString(csrfSecretBytes)
-			s.cookies.setCSRFSecret(w, secret)
-		}
-		r, st := withState(r)
 		st.csrfSecret = secret
+		if !had {
+			st.csrfSecret = randomString(csrfSecretBytes)
+			s.cookies.setCSRFSecret(w, st.csrfSecret)
+			s.handOutToken(w, r)
+		}
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
 			next.ServeHTTP(w, r)
@@ -159,4 +166,21 @@ func bodyCSRFToken(w http.ResponseWriter, r *http.Request) (*http.Request, strin
 		return r, "", nil
 	}
 	return r, f.CSRF, nil
+}
+
+// handOutToken sets the XSRF-TOKEN cookie to a token for this client's secret and
+// returns it. A request answered with a new secret already has its token: the same one
+// is returned, so an answer never sets two.
+func (s *Server) handOutToken(w http.ResponseWriter, r *http.Request) string {
+	st := stateFrom(r.Context())
+	if st == nil {
+		tok := s.csrf.token(csrfSecret(r.Context()))
+		s.cookies.setXSRF(w, tok)
+		return tok
+	}
+	if st.xsrfToken == "" {
+		st.xsrfToken = s.csrf.token(st.csrfSecret)
+		s.cookies.setXSRF(w, st.xsrfToken)
+	}
+	return st.xsrfToken
 }

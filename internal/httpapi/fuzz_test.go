@@ -18,6 +18,7 @@ func FuzzDecodeBodies(f *testing.F) {
 		`{"currentPassword":"x","newPassword":"y"}`,
 		`{"credential":1}`, `[]`, `null`, `{"a":{"b":{"c":[[[[]]]]}}}`, "{\"credential\":\"\x00\"}",
 		`{"credential":"a","credential":"b"}`, "\xff\xfe", `credential=a&password=b`, `{`, ``,
+		`{"credential":"\ud800"}`, `{"password":"\ud83d\ude00\udc00"}`, `{"x":["\udfff"]}`, `credential=%ff&password=%ed%a0%80`,
 	} {
 		f.Add([]byte(seed), "application/json")
 		f.Add([]byte(seed), "application/x-www-form-urlencoded")

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"sort"
@@ -62,7 +63,8 @@ type harness struct {
 }
 
 type harnessOptions struct {
-	prod bool // Deps.Production, served over TLS so Secure cookies travel
+	prod       bool           // Deps.Production, served over TLS so Secure cookies travel
+	trustProxy []netip.Prefix // Deps.TrustProxy
 }
 
 // newHarness starts a server on target's fresh, migrated, seeded database.
@@ -97,6 +99,7 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 		Now:        clock.Now,
 		Ready:      db.Ping,
 		Origins:    origins,
+		TrustProxy: o.trustProxy,
 	})
 	ts := httptest.NewUnstartedServer(srv)
 	// Closing the server mid-handshake of an idle TLS connection is not worth a line.

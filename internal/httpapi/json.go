@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -80,16 +79,12 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	}
 	// curl -d sends JSON labelled as a form; a form never starts with "{".
 	if form && !bytes.HasPrefix(bytes.TrimSpace(b), []byte("{")) {
-		if b, err = formAsJSON(b); err != nil {
+		if b, err = formAsJSON(b, dst); err != nil {
 			return err
 		}
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil
-	}
-	// JSON is UTF-8; decoding would silently turn bad bytes into U+FFFD and store them.
-	if !utf8.Valid(b) {
-		return badBody("the body must be UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(dst); err != nil {
@@ -99,6 +94,11 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	// of the body may follow the object.
 	if _, err := dec.Token(); err != io.EOF {
 		return badBody("the body must be a single JSON object")
+	}
+	// Decoding turned any text that is not text into U+FFFD without a word: refuse the
+	// body rather than store or compare a value other than the one sent.
+	if alteredText(b) {
+		return alteredJSONFields(b, dst)
 	}
 	return nil
 }
@@ -120,11 +120,15 @@ func jsonError(err error) error {
 	return badBody("the body is not valid JSON")
 }
 
-// formAsJSON re-encodes a urlencoded form as a JSON object of strings.
-func formAsJSON(b []byte) ([]byte, error) {
+// formAsJSON re-encodes a urlencoded form as a JSON object of strings. Values must be
+// UTF-8 first: json.Marshal would turn any other byte into U+FFFD.
+func formAsJSON(b []byte, dst any) ([]byte, error) {
 	vals, err := url.ParseQuery(string(b))
 	if err != nil {
 		return nil, badBody("the form body is malformed")
+	}
+	if err := alteredFormFields(vals, dst); err != nil {
+		return nil, err
 	}
 	m := make(map[string]string, len(vals))
 	for k, v := range vals {

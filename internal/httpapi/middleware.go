@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -72,7 +73,14 @@ func (rec *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
-// logRequests gives each request an id (echoed in X-Request-Id) and logs one line when
+// fromTrustedProxy reports whether the direct peer is one of TRUST_PROXY: only then are
+// the headers a proxy adds (X-Request-Id here) believed.
+func (s *Server) fromTrustedProxy(r *http.Request) bool {
+	return len(s.trustProxy) > 0 && inPrefixes(remoteAddr(r), s.trustProxy)
+}
+
+// logRequests gives each request an id (echoed in X-Request-Id: a trusted proxy's own,
+// when sane, so one id follows the request through both logs) and logs one line when
 // it ends: morgan-"dev"-like text in development, JSON in production. Only the method,
 // path (no query), status, duration, size and id are logged: never cookies, bodies or
 // tokens.
@@ -80,7 +88,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if !saneRequestID(id) {
+		if !saneRequestID(id) || !s.fromTrustedProxy(r) {
 			id = s.requestIDs.next()
 		}
 		w.Header()["X-Request-Id"] = []string{id}
@@ -146,7 +154,7 @@ const (
 // resource policy, and HSTS in production. helmet's three headers for retired browsers
 // and plug-ins (X-Download-Options for IE8, X-XSS-Protection: 0,
 // X-Permitted-Cross-Domain-Policies for Flash) are left out: every response pays for
-// each header it carries. The values are built once and shared by every
+// each header it carries. Every /api/ answer also gets Cache-Control: no-store. The values are built once and shared by every
 // response (net/http never modifies them), so the headers cost no allocations.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	csp := cspDevelopment
@@ -166,11 +174,41 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	if s.prod {
 		headers["Strict-Transport-Security"] = []string{"max-age=31536000; includeSubDomains"}
 	}
+	// API answers hold user data, tokens or Set-Cookie: no cache, private or shared,
+	// may keep one. Errors too, so the rule has no exceptions to get wrong.
+	noStore := []string{"no-store"}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		for k, v := range headers {
 			h[k] = v
 		}
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			h["Cache-Control"] = noStore
+		}
 		next.ServeHTTP(w, r)
 	})
 }
+
+// errChunked answers a request whose body is framed by Transfer-Encoding.
+var errChunked = &httpError{status: http.StatusLengthRequired, message: "Length Required",
+	fields: map[string]string{"body": "send the body with Content-Length; Transfer-Encoding is not accepted"}}
+
+// refuseChunked answers 411 to any request sent with Transfer-Encoding, and closes the
+// connection after it. A request carrying both Transfer-Encoding and Content-Length is
+// how requests are smuggled past a proxy that reads the other header (RFC 9112 §6.1: the
+// connection must close), and net/http drops the Content-Length before a handler could
+// tell. No browser or authenticate-me frontend sends a chunked request, so refusing them
+// all costs nothing and leaves no framing for a proxy and authme to read differently.
+func (s *Server) refuseChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.TransferEncoding) > 0 {
+			w.Header()["Connection"] = connectionClose
+			s.writeError(w, r, errChunked)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// connectionClose is the shared Connection header value; net/http only reads it.
+var connectionClose = []string{"close"}

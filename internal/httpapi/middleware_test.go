@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -288,14 +289,33 @@ func requestLogged(t *testing.T, logs *testkit.Buffer, prod bool, id, method, pa
 	}
 }
 
-// TestRequestID echoes a sane X-Request-Id, replaces any other, and logs it.
+// TestRequestID echoes a sane X-Request-Id from a trusted proxy, replaces any other, and
+// logs it.
 func TestRequestID(t *testing.T) {
 	t.Parallel()
 	generated := regexp.MustCompile(`^[0-9a-f]{12}-[0-9a-z]+$`) // a per-server prefix and a counter
+	loopback := loopbackProxies()
 	forEachTarget(t, func(t *testing.T, tg testdb.Target) {
 		forEachMode(t, func(t *testing.T, prod bool) {
-			h := newHarness(t, tg, harnessOptions{prod: prod})
-			t.Run("SaneIDIsEchoedAndLogged", func(t *testing.T) {
+			h := newHarness(t, tg, harnessOptions{prod: prod, trustProxy: loopback})
+			t.Run("IDFromAnUntrustedPeerIsReplaced", func(t *testing.T) {
+				// Anyone can send the header; only a proxy in TRUST_PROXY is believed,
+				// so a client cannot pick the id its requests are logged under.
+				t.Parallel()
+				for _, trusted := range [][]netip.Prefix{nil, {netip.MustParsePrefix("10.0.0.0/8")}} {
+					direct := newHarness(t, tg, harnessOptions{prod: prod, trustProxy: trusted})
+					r := direct.client(t).do(http.MethodGet, "/api/session", nil, "X-Request-Id", "chosen-by-client")
+					got := r.header.Get("X-Request-Id")
+					if !generated.MatchString(got) {
+						t.Fatalf("TRUST_PROXY %v: X-Request-Id %q, want a generated id in place of the client's", trusted, got)
+					}
+					requestLogged(t, direct.logs, prod, got, "GET", "/api/session", 200)
+					if strings.Contains(direct.logs.String(), "chosen-by-client") {
+						t.Fatalf("the log holds the client's id:\n%s", direct.logs.String())
+					}
+				}
+			})
+			t.Run("SaneIDFromATrustedProxyIsEchoedAndLogged", func(t *testing.T) {
 				t.Parallel()
 				for _, id := range []string{"abc-123", "req_42.retry:1", strings.Repeat("x", 64), "0f8fad5b-d9cb-469f-a165-70867728950e"} {
 					r := h.client(t).do(http.MethodGet, "/api/session", nil, "X-Request-Id", id)
@@ -394,7 +414,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
 	forEachTarget(t, func(t *testing.T, tg testdb.Target) {
 		forEachMode(t, func(t *testing.T, prod bool) {
-			h := newHarness(t, tg, harnessOptions{prod: prod})
+			h := newHarness(t, tg, harnessOptions{prod: prod, trustProxy: loopbackProxies()}) // its X-Request-Id marks the log line
 			const (
 				pw        = "Zebra-Quartz-Pw-5150"
 				wrongPw   = "Wrong-Walrus-Pw-8080"
@@ -445,7 +465,7 @@ func TestLogsCannotBeForged(t *testing.T) {
 	t.Parallel()
 	forEachTarget(t, func(t *testing.T, tg testdb.Target) {
 		forEachMode(t, func(t *testing.T, prod bool) {
-			h := newHarness(t, tg, harnessOptions{prod: prod})
+			h := newHarness(t, tg, harnessOptions{prod: prod, trustProxy: loopbackProxies()}) // its X-Request-Id marks the log line
 			for i, path := range []string{
 				"/api/nope%0A12:00:00%20GET%20/admin%20200%200.1%20ms%20-%200%20request_id=forged",
 				"/api/nope%0D%0A12:00:00%20GET%20/admin%20200",
@@ -475,7 +495,7 @@ func TestRecoverPanics(t *testing.T) {
 	t.Parallel()
 	forEachMode(t, func(t *testing.T, prod bool) {
 		logs := &testkit.Buffer{}
-		s := NewServer(Deps{Log: logging.New(logs, prod, slog.LevelInfo), CSRFKey: []byte(testSecret), Production: prod, Now: time.Now})
+		s := NewServer(Deps{Log: logging.New(logs, prod, slog.LevelInfo), CSRFKey: []byte(testSecret), Production: prod, Now: time.Now, TrustProxy: loopbackProxies()})
 		ts := httptest.NewServer(s.logRequests(s.recoverPanics(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch r.URL.Path {
 			case "/panic":
@@ -529,4 +549,10 @@ func TestRecoverPanics(t *testing.T) {
 			t.Errorf("want one logged panic, for /panic and none for /abort:\n%s", out)
 		}
 	})
+}
+
+// loopbackProxies trusts the test client as a proxy, so the X-Request-Id it sends is
+// kept and marks the request's log line.
+func loopbackProxies() []netip.Prefix {
+	return []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 }

@@ -33,7 +33,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 func (s *Server) handlePage(site *web.Site) http.HandlerFunc {
 	page := site.Index()
 	return func(w http.ResponseWriter, r *http.Request) {
-		s.cookies.setXSRF(w, s.csrf.token(csrfSecret(r.Context())))
+		s.handOutToken(w, r)
 		serveAsset(w, r, page, cachePage)
 	}
 }

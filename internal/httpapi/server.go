@@ -112,11 +112,12 @@ func NewServer(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
 // middleware wraps h in the seed's order: log, recover, CORS (development), security
-// headers, cross-origin protection, CSRF, restore the user.
+// headers, refusing chunked bodies, cross-origin protection, CSRF, restore the user.
 func (s *Server) middleware(h http.Handler) http.Handler {
 	h = s.restoreUser(h)
 	h = s.checkCSRF(h)
 	h = s.crossOrigin(h)
+	h = s.refuseChunked(h)
 	h = s.securityHeaders(h)
 	if !s.prod {
 		h = s.cors(h)

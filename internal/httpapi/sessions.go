@@ -37,7 +37,7 @@ var errSessionNotFound = &auth.Error{Code: auth.ENotFound, Message: "Session cou
 // handleSessionsEndOne ends one of the user's sessions; ending the current one logs out.
 func (s *Server) handleSessionsEndOne(w http.ResponseWriter, r *http.Request, c current) error {
 	id := r.PathValue("id")
-	if id == "" || len(id) > 64 {
+	if !validSessionID(id) {
 		return errSessionNotFound
 	}
 	if err := s.sessions.EndOne(r.Context(), c.user.ID, id); err != nil {
@@ -61,4 +61,24 @@ func (s *Server) handleSessionsEndOthers(w http.ResponseWriter, r *http.Request,
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"message": "success", "ended": n})
 	return nil
+}
+
+// sessionIDLen is the length of a session id: base64url of 18 random bytes, as
+// session.Manager makes them.
+const sessionIDLen = 24
+
+// validSessionID reports whether id has the shape of a session id, so that nothing else
+// (a NUL, bytes that are not UTF-8, which PostgreSQL refuses outright) reaches the
+// database: any other id names no session.
+func validSessionID(id string) bool {
+	if len(id) != sessionIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

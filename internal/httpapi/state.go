@@ -13,6 +13,7 @@ type reqState struct {
 	id         string // request id, echoed in X-Request-Id and logged
 	pattern    string // the route that served it; "" for a 404 or 405
 	csrfSecret string // this client's CSRF secret, made by checkCSRF when missing
+	xsrfToken  string // the token set in XSRF-TOKEN by this answer, if any
 	body       []byte // the body, once read (the CSRF check may read it first)
 	bodyRead   bool
 	user       current // the restored user, when hasUser
