@@ -27,7 +27,8 @@ func (s *Service) makeDecoys() error {
 		if err != nil {
 			return fmt.Errorf("make decoy hash: %w", err)
 		}
-		s.decoys, s.kindOf = []decoy{{hash: h}}, func(string) string { return "" }
+		// One kind only: the decoy stands in for the account's own hash.
+		s.decoys, s.kindOf = []decoy{{kind: "hash", hash: h}}, func(string) string { return "hash" }
 		return nil
 	}
 	m, err := hk.DecoyHashes()
@@ -102,10 +103,11 @@ func (s *Service) Login(ctx context.Context, in LoginInput) (User, error) {
 	return c.User, nil
 }
 
-// spendDecoys verifies pw against the decoy of every kind but checked.
+// spendDecoys verifies pw against the decoy of every kind but checked ("" when no hash
+// was checked: an unknown name).
 func (s *Service) spendDecoys(ctx context.Context, checked, pw string) error {
 	for _, d := range s.decoys {
-		if d.kind == checked && checked != "" {
+		if d.kind == checked {
 			continue
 		}
 		if _, _, err := s.verify(ctx, d.hash, pw); err != nil {
