@@ -29,6 +29,9 @@ func TestLookAlikeUsernames(t *testing.T) {
 			if r := signup("scope", "scope@user.io"); r.status != 201 {
 				t.Fatalf("sign-up as scope: %d %s", r.status, r.body)
 			}
+			if r := signup("Demo", "plain-demo@user.io"); r.status != 201 {
+				t.Fatalf("sign-up as Demo: %d %s", r.status, r.body)
+			}
 			taken := "User with that username already exists"
 
 			tests := []struct {
@@ -51,6 +54,8 @@ func TestLookAlikeUsernames(t *testing.T) {
 				{"CyrillicLettersInside", "Dеmо-lition", 400, auth.MsgUsernameMixedScripts},
 				{"CyrillicWordWithLatin", "Демо-lition", 400, auth.MsgUsernameMixedScripts},
 				{"GreekLetterInside", "Dem\u03bf-lition", 400, auth.MsgUsernameMixedScripts},
+				{"AllCyrillicDemo", "Демо", 409, taken},
+				{"AllCyrillicCapitalDemo", "ДЕМО", 409, taken},
 				{"AllCyrillicTwin", "ѕсоре", 409, taken},
 				{"AllCyrillicCapitalTwin", "ЅСОРЕ", 409, taken},
 				{"CapitalIForSmallL", "Demo-Iition", 409, taken},
@@ -80,8 +85,8 @@ func TestLookAlikeUsernames(t *testing.T) {
 					}
 				})
 			}
-			if n, err := db.UserCount(t.Context()); err != nil || n != 4 {
-				t.Errorf("users = %d, %v; want the 3 demo users and scope, no look-alike", n, err)
+			if n, err := db.UserCount(t.Context()); err != nil || n != 5 {
+				t.Errorf("users = %d, %v; want the 3 demo users, scope and Demo, no look-alike", n, err)
 			}
 
 			t.Run("OneSpaceBetweenWordsIsAName", func(t *testing.T) {

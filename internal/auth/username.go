@@ -86,8 +86,13 @@ func UsernameMatchKey(s string) string {
 	s = confusables.Skeleton(s)
 	s = cases.Lower(language.Und, cases.HandleFinalSigma(false)).String(s)
 	s = confusables.Skeleton(s)
-	return dropAccents(s)
+	return extraLookAlikes.Replace(dropAccents(s))
 }
+
+// extraLookAlikes are look-alikes that Unicode's confusables data does not list but
+// that make a whole name in one script pass for a name in another: Cyrillic Д (de),
+// drawn as a D with feet, makes Демо read as Demo. The key is lower case by now.
+var extraLookAlikes = strings.NewReplacer("д", "d")
 
 // dropAccents removes the combining marks that follow Latin, Greek, Cyrillic or common
 // characters in s (which is NFD, as skeletons are). In those scripts a mark is an accent

@@ -36,7 +36,8 @@ func TestUsernameMatchKey(t *testing.T) {
 
 		{"DifferentNamesDiffer", "Demo-lition", "FakeUser1", false},
 		{"PrefixDiffers", "Demo-lition", "Demo", false},
-		{"CyrillicDeIsNotD", "Demo", "Демо", false},
+		{"AllCyrillicDemoIsDemo", "Demo", "Демо", true},
+		{"AllCyrillicCapitalDemoIsDemo", "demo", "ДЕМО", true},
 		{"DevanagariVowelSignsCount", "कुमार", "कमार", false},
 		{"HebrewDiffers", "שלום", "שלוש", false},
 		{"HanDiffers", "山田", "山本", false},
