@@ -144,12 +144,21 @@ func (h *Hasher) DecoyHashes() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := bcrypt.GenerateFromPassword([]byte(pw), h.bcryptCost)
-	if err != nil {
-		return nil, fmt.Errorf("bcrypt decoy: %w", err)
+	b := bcryptDecoy
+	if h.bcryptCost != bcrypt.DefaultCost {
+		d, err := bcrypt.GenerateFromPassword([]byte(pw), h.bcryptCost)
+		if err != nil {
+			return nil, fmt.Errorf("bcrypt decoy: %w", err)
+		}
+		b = string(d)
 	}
-	return map[string]string{KindArgon2id: argon, KindBcrypt: string(b)}, nil
+	return map[string]string{KindArgon2id: argon, KindBcrypt: b}, nil
 }
+
+// bcryptDecoy is a bcrypt hash at the default cost (10, bcryptjs's) of 32 random bytes
+// that were thrown away: no password matches it. It is a constant because making one
+// costs about 70 ms, which every start-up would otherwise pay; a decoy needs no secret.
+const bcryptDecoy = "$2a$10$Jci/clM0sMN9UFWXirajfe84gLpBeW377Jr46RTqYuquVoiew9OKW"
 
 func parseArgon2id(hash string) (Argon2Params, []byte, []byte, error) {
 	var p Argon2Params

@@ -355,3 +355,23 @@ func TestMalformedHashIsAnError(t *testing.T) {
 		}
 	})
 }
+
+// TestDecoyHashes: one decoy of each kind the hasher reads, in the parameters it writes,
+// which common passwords do not match.
+func TestDecoyHashes(t *testing.T) {
+	t.Parallel()
+	for _, h := range []*password.Hasher{password.NewArgon2id(password.Argon2Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}), password.NewBcrypt(4)} {
+		d, err := h.DecoyHashes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d) != 2 || h.KindOf(d[password.KindArgon2id]) != password.KindArgon2id || h.KindOf(d[password.KindBcrypt]) != password.KindBcrypt {
+			t.Fatalf("decoys %v: want one Argon2id and one bcrypt", d)
+		}
+		for _, pw := range []string{"", "password"} {
+			if ok, _, err := h.Verify(d[password.KindBcrypt], pw); ok || err != nil {
+				t.Errorf("bcrypt decoy matches %q (err %v)", pw, err)
+			}
+		}
+	}
+}
