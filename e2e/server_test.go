@@ -12,6 +12,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/httpapi"
+	"authme/internal/login"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/testdb"
@@ -41,10 +42,11 @@ func startServer(t *testing.T) *server {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
+	sessions := session.NewManager(db, key, time.Hour, 0, time.Now)
 	api := httpapi.NewServer(httpapi.Deps{
 		Log:      log,
-		Users:    users,
-		Sessions: session.NewManager(db, key, time.Hour, 0, time.Now),
+		Accounts: login.New(users, sessions, db),
+		Sessions: sessions,
 		CSRFKey:  key,
 		Now:      time.Now,
 	})

@@ -19,6 +19,7 @@ import (
 	"authme/internal/auth"
 	"authme/internal/httpapi"
 	"authme/internal/logging"
+	"authme/internal/login"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -53,6 +54,7 @@ func start(t *testing.T, db *store.DB, o options) instance {
 	}
 	logs := &testkit.Buffer{}
 	log := logging.New(logs, false, slog.LevelInfo)
+	sessions := session.NewManager(db, secret, time.Hour, time.Hour, o.clock.Now)
 	users, err := auth.NewService(db, password.NewArgon2id(password.OWASP), log,
 		auth.WithThrottle(db, o.policy), auth.WithClock(o.clock.Now),
 		auth.WithHashGate(password.NewGate(2, 64, 2*time.Second)))
@@ -60,8 +62,8 @@ func start(t *testing.T, db *store.DB, o options) instance {
 		t.Fatal(err)
 	}
 	deps := httpapi.Deps{
-		Log: log, Users: users, CSRFKey: secret, Now: o.clock.Now,
-		Sessions:   session.NewManager(db, secret, time.Hour, time.Hour, o.clock.Now),
+		Log: log, Accounts: login.New(users, sessions, db), CSRFKey: secret, Now: o.clock.Now,
+		Sessions:   sessions,
 		Ready:      db.Ping,
 		TrustProxy: o.trustProxy, IPv6Prefix: o.ipv6Prefix,
 	}

@@ -61,7 +61,7 @@ func TestFailedLoginsTakeTheSameTimeOnAnAdoptedDatabase(t *testing.T) {
 				{"over-long password, bcrypt account", "FakeUser1", long},
 			}
 			var worst float64
-			for round := range 3 {
+			for round := range 5 {
 				samples := make([][]time.Duration, len(kinds))
 				var answer string
 				for i := range 20 {

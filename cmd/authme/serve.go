@@ -13,6 +13,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/httpapi"
+	"authme/internal/login"
 	"authme/internal/metrics"
 	"authme/internal/password"
 	"authme/internal/session"
@@ -73,9 +74,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	sessions := session.NewManager(db, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, e.cfg.SessionIdleTimeout, time.Now)
+	accounts := login.New(users, sessions, db)
 	deps := httpapi.Deps{
 		Log:        e.log,
-		Users:      users,
+		Accounts:   accounts,
 		Sessions:   sessions,
 		CSRFKey:    e.cfg.JWTSecret,
 		Production: e.cfg.IsProduction(),

@@ -33,11 +33,6 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s %v", e.Code, e.Message, e.Fields)
 }
 
-// Errorf returns an *Error with code and a formatted message.
-func Errorf(code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
-}
-
 // ErrorCode returns the code of the first *Error in err's chain, or EInternal.
 func ErrorCode(err error) string {
 	var e *Error

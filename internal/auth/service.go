@@ -13,7 +13,9 @@ type HashGate interface {
 	Acquire(ctx context.Context) (release func(), err error)
 }
 
-// Service signs people up, logs them in and changes their passwords.
+// Service verifies identities (a password, throttled, with failures that all cost the
+// same) and prepares new credentials (a sign-up's account, a changed password's hash)
+// under the password rules. It writes no session: the login package starts those.
 type Service struct {
 	users    UserStore
 	hasher   PasswordHasher
@@ -68,42 +70,6 @@ func NewService(users UserStore, hasher PasswordHasher, log *slog.Logger, opts .
 	return s, nil
 }
 
-// Signup validates in, hashes the password and creates the user. A taken username or
-// email is an EConflict error naming the field.
-func (s *Service) Signup(ctx context.Context, in SignupInput) (User, error) {
-	return s.signup(ctx, in, nil)
-}
-
-// SignupWithSession is Signup that also records the session newSession makes for the new
-// user, in the same transaction: a sign-up that fails half-way (the database going away
-// between the two inserts) leaves no account its client was told was not made.
-func (s *Service) SignupWithSession(ctx context.Context, in SignupInput, newSession func(User) (Session, error)) (User, error) {
-	return s.signup(ctx, in, newSession)
-}
-
-func (s *Service) signup(ctx context.Context, in SignupInput, newSession func(User) (Session, error)) (User, error) {
-	if err := in.Validate(); err != nil {
-		return User{}, err
-	}
-	if err := s.checkNewPassword(in.Password, in.Username, in.Email, "password"); err != nil {
-		return User{}, err
-	}
-	hash, err := s.hash(ctx, in.Password)
-	if err != nil {
-		return User{}, fmt.Errorf("signup %q: %w", in.Username, err)
-	}
-	var u User
-	if newSession == nil {
-		u, err = s.users.CreateUser(ctx, in.Username, in.Email, hash)
-	} else {
-		u, err = s.users.CreateUserWithSession(ctx, in.Username, in.Email, hash, newSession)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("signup %q: %w", in.Username, err)
-	}
-	return u, nil
-}
-
 // checkNewPassword applies the rules beyond length: not personal, not common, and no
 // longer than the hasher reads.
 func (s *Service) checkNewPassword(pw, username, email, field string) error {
@@ -112,64 +78,6 @@ func (s *Service) checkNewPassword(pw, username, email, field string) error {
 	}
 	if m, ok := s.hasher.(MaxPasswordBytes); ok && len(pw) > m.MaxPasswordBytes() {
 		return invalid(map[string]string{field: MsgPasswordBcrypt})
-	}
-	return nil
-}
-
-// ChangePasswordInput is what a logged-in person gives to change their password.
-type ChangePasswordInput struct {
-	CurrentPassword string
-	NewPassword     string
-}
-
-// Messages for password changes.
-const (
-	MsgCurrentPassword      = "Current password is required"
-	MsgCurrentPasswordWrong = "Current password is incorrect"
-)
-
-// ChangePassword checks u's current password (throttled like a log-in), then stores the
-// new hash and replaces every session of u by replacement, in one transaction.
-func (s *Service) ChangePassword(ctx context.Context, u User, in ChangePasswordInput, replacement Session) error {
-	f := map[string]string{}
-	if in.CurrentPassword == "" {
-		f["currentPassword"] = MsgCurrentPassword
-	}
-	if n := len([]rune(in.NewPassword)); n < PasswordMin || n > PasswordMax {
-		f["newPassword"] = MsgPasswordLength
-	}
-	if len(f) > 0 {
-		return invalid(f)
-	}
-	if err := s.checkNewPassword(in.NewPassword, u.Username, u.Email, "newPassword"); err != nil {
-		return err
-	}
-	c, err := s.users.UserCredentialsByID(ctx, u.ID)
-	if err != nil {
-		return fmt.Errorf("change password of user %d: %w", u.ID, err)
-	}
-	finish, err := s.reserve(ctx, accountKey(u.ID))
-	if err != nil {
-		return err
-	}
-	ok, _, err := s.verify(ctx, c.PasswordHash, in.CurrentPassword)
-	if err != nil {
-		finish(AttemptAbandoned)
-		return fmt.Errorf("change password of user %d: %w", u.ID, err)
-	}
-	if !ok {
-		if err := finish(AttemptFailed); err != nil {
-			return err
-		}
-		return invalid(map[string]string{"currentPassword": MsgCurrentPasswordWrong})
-	}
-	finish(AttemptSucceeded)
-	hash, err := s.hash(ctx, in.NewPassword)
-	if err != nil {
-		return fmt.Errorf("change password of user %d: %w", u.ID, err)
-	}
-	if err := s.users.ReplacePassword(ctx, u.ID, hash, replacement); err != nil {
-		return fmt.Errorf("change password of user %d: %w", u.ID, err)
 	}
 	return nil
 }

@@ -34,13 +34,24 @@ func newService(t *testing.T, users auth.UserStore, h auth.PasswordHasher, log *
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func signup(t *testing.T, s *auth.Service, username, email, pw string) auth.User {
+// signup makes an account as the login package's sign-up does: the rules and the hash
+// from s, the row in its own transaction.
+func signup(t *testing.T, s *auth.Service, db *store.DB, username, email, pw string) auth.User {
 	t.Helper()
-	u, err := s.Signup(context.Background(), auth.SignupInput{Username: username, Email: email, Password: pw})
+	u, err := trySignup(s, db, auth.SignupInput{Username: username, Email: email, Password: pw})
 	if err != nil {
 		t.Fatalf("Signup(%q): %v", username, err)
 	}
 	return u
+}
+
+func trySignup(s *auth.Service, db *store.DB, in auth.SignupInput) (auth.User, error) {
+	ctx := context.Background()
+	a, err := s.PrepareSignup(ctx, in)
+	if err != nil {
+		return auth.User{}, err
+	}
+	return testdb.CreateUser(ctx, db, a.Username, a.Email, a.PasswordHash)
 }
 
 func storedHash(t *testing.T, db *store.DB, credential string) string {
@@ -68,13 +79,14 @@ func testService(t *testing.T, tg testdb.Target) {
 
 	t.Run("SignupThenLoginByUsernameOrEmailInAnyCase", func(t *testing.T) {
 		t.Parallel()
-		s := newService(t, tg.Migrated(t), argon, nil)
-		u := signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
+		db := tg.Migrated(t)
+		s := newService(t, db, argon, nil)
+		u := signup(t, s, db, "Demo-lition", "demo@user.io", "tidal-basin-47")
 		if u.ID == 0 || u.Username != "Demo-lition" || u.Email != "demo@user.io" {
 			t.Fatalf("Signup = %+v", u)
 		}
 		for _, cred := range []string{"Demo-lition", "demo-lition", "DEMO-LITION", "demo@user.io", "Demo@User.IO"} {
-			got, err := s.Login(ctx, auth.LoginInput{Credential: cred, Password: "tidal-basin-47"})
+			got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: cred, Password: "tidal-basin-47"})
 			if err != nil {
 				t.Errorf("Login(%q): %v", cred, err)
 				continue
@@ -87,8 +99,9 @@ func testService(t *testing.T, tg testdb.Target) {
 
 	t.Run("WrongPasswordAndUnknownUserAreInvalidCredentials", func(t *testing.T) {
 		t.Parallel()
-		s := newService(t, tg.Migrated(t), argon, nil)
-		signup(t, s, "FakeUser1", "user1@user.io", "quiet-harbor-2")
+		db := tg.Migrated(t)
+		s := newService(t, db, argon, nil)
+		signup(t, s, db, "FakeUser1", "user1@user.io", "quiet-harbor-2")
 		for _, in := range []auth.LoginInput{
 			{Credential: "FakeUser1", Password: "quiet-harbor-3"},
 			{Credential: "FakeUser1", Password: "QUIET-HARBOR-2"},
@@ -97,7 +110,7 @@ func testService(t *testing.T, tg testdb.Target) {
 			{Credential: "nobody@user.io", Password: "quiet-harbor-2"},
 			{Credential: "Fake\x00User1", Password: "quiet-harbor-2"},
 		} {
-			u, err := s.Login(ctx, in)
+			u, err := s.VerifyPassword(ctx, in)
 			if !errors.Is(err, auth.ErrInvalidCredentials) {
 				t.Errorf("Login(%q, %q) = %+v, %v; want ErrInvalidCredentials", in.Credential, in.Password, u, err)
 			}
@@ -109,8 +122,9 @@ func testService(t *testing.T, tg testdb.Target) {
 
 	t.Run("InvalidLoginInputIsEInvalid", func(t *testing.T) {
 		t.Parallel()
-		s := newService(t, tg.Migrated(t), argon, nil)
-		_, err := s.Login(ctx, auth.LoginInput{Credential: " ", Password: ""})
+		db := tg.Migrated(t)
+		s := newService(t, db, argon, nil)
+		_, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: " ", Password: ""})
 		checkFields(t, err, "credential", "password")
 	})
 
@@ -118,7 +132,7 @@ func testService(t *testing.T, tg testdb.Target) {
 		t.Parallel()
 		db := tg.Migrated(t)
 		s := newService(t, db, argon, nil)
-		_, err := s.Signup(ctx, auth.SignupInput{Username: "abc", Email: "abc@user", Password: "passwor"})
+		_, err := trySignup(s, db, auth.SignupInput{Username: "abc", Email: "abc@user", Password: "passwor"})
 		checkFields(t, err, "username", "email", "password")
 		if n, err := db.UserCount(ctx); err != nil || n != 0 {
 			t.Errorf("UserCount = %d, %v; want 0", n, err)
@@ -127,9 +141,10 @@ func testService(t *testing.T, tg testdb.Target) {
 
 	t.Run("DuplicateSignupIsConflict", func(t *testing.T) {
 		t.Parallel()
-		s := newService(t, tg.Migrated(t), argon, nil)
-		signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
-		_, err := s.Signup(ctx, auth.SignupInput{Username: "DEMO-lition", Email: "other@user.io", Password: "tidal-basin-47"})
+		db := tg.Migrated(t)
+		s := newService(t, db, argon, nil)
+		signup(t, s, db, "Demo-lition", "demo@user.io", "tidal-basin-47")
+		_, err := trySignup(s, db, auth.SignupInput{Username: "DEMO-lition", Email: "other@user.io", Password: "tidal-basin-47"})
 		var e *auth.Error
 		if !errors.As(err, &e) || e.Code != auth.EConflict || len(e.Fields) != 1 || e.Fields["username"] == "" {
 			t.Errorf("Signup(duplicate username) = %v; want EConflict naming username", err)
@@ -140,17 +155,17 @@ func testService(t *testing.T, tg testdb.Target) {
 		t.Parallel()
 		db := tg.Migrated(t)
 		s := newService(t, db, argon, nil)
-		u, err := db.CreateUser(ctx, "Demo-lition", "demo@user.io", bcryptjsPassword)
+		u, err := testdb.CreateUser(ctx, db, "Demo-lition", "demo@user.io", bcryptjsPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Login(ctx, auth.LoginInput{Credential: "demo@user.io", Password: "wrong-password"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+		if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "demo@user.io", Password: "wrong-password"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Fatalf("Login(wrong) = %v, want ErrInvalidCredentials", err)
 		}
 		if h := storedHash(t, db, "Demo-lition"); h != bcryptjsPassword {
 			t.Fatalf("a failed log-in changed the stored hash to %q", h)
 		}
-		got, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "password"})
+		got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "password"})
 		if err != nil || got != u {
 			t.Fatalf("Login = %+v, %v; want %+v", got, err, u)
 		}
@@ -158,7 +173,7 @@ func testService(t *testing.T, tg testdb.Target) {
 		if !strings.HasPrefix(h, "$argon2id$v=19$m=7168,t=5,p=1$") {
 			t.Fatalf("stored hash after log-in = %q, want argon2id", h)
 		}
-		if got, err := s.Login(ctx, auth.LoginInput{Credential: "DEMO@USER.IO", Password: "password"}); err != nil || got != u {
+		if got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "DEMO@USER.IO", Password: "password"}); err != nil || got != u {
 			t.Errorf("Login after rehash = %+v, %v; want %+v", got, err, u)
 		}
 		if h2 := storedHash(t, db, "Demo-lition"); h2 != h {
@@ -169,13 +184,13 @@ func testService(t *testing.T, tg testdb.Target) {
 	t.Run("FailedRehashIsLoggedNotFatal", func(t *testing.T) {
 		t.Parallel()
 		db := tg.Migrated(t)
-		u, err := db.CreateUser(ctx, "Demo-lition", "demo@user.io", bcryptjsPassword)
+		u, err := testdb.CreateUser(ctx, db, "Demo-lition", "demo@user.io", bcryptjsPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var logs testkit.Buffer
 		s := newService(t, failingSetHash{db}, argon, slog.New(slog.NewTextHandler(&logs, nil)))
-		got, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "password"})
+		got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "password"})
 		if err != nil || got != u {
 			t.Fatalf("Login = %+v, %v; want %+v despite the failed upgrade", got, err, u)
 		}
@@ -191,10 +206,10 @@ func testService(t *testing.T, tg testdb.Target) {
 		t.Parallel()
 		db := tg.Migrated(t)
 		s := newService(t, db, argon, nil)
-		if _, err := db.CreateUser(ctx, "Broken", "broken@user.io", "not a hash"); err != nil {
+		if _, err := testdb.CreateUser(ctx, db, "Broken", "broken@user.io", "not a hash"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := s.Login(ctx, auth.LoginInput{Credential: "Broken", Password: "password"})
+		_, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Broken", Password: "password"})
 		if err == nil || errors.Is(err, auth.ErrInvalidCredentials) || auth.ErrorCode(err) != auth.EInternal {
 			t.Errorf("Login = %v; want an internal error", err)
 		}
@@ -202,13 +217,14 @@ func testService(t *testing.T, tg testdb.Target) {
 
 	t.Run("LongPasswordPrefixDoesNotLogIn", func(t *testing.T) {
 		t.Parallel()
-		s := newService(t, tg.Migrated(t), argon, nil)
+		db := tg.Migrated(t)
+		s := newService(t, db, argon, nil)
 		long := strings.Repeat("0123456789", 10)
-		signup(t, s, "LongPass", "long@user.io", long)
-		if _, err := s.Login(ctx, auth.LoginInput{Credential: "LongPass", Password: long[:72]}); !errors.Is(err, auth.ErrInvalidCredentials) {
+		signup(t, s, db, "LongPass", "long@user.io", long)
+		if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "LongPass", Password: long[:72]}); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Errorf("Login(72-byte prefix) = %v, want ErrInvalidCredentials", err)
 		}
-		if _, err := s.Login(ctx, auth.LoginInput{Credential: "LongPass", Password: long}); err != nil {
+		if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "LongPass", Password: long}); err != nil {
 			t.Errorf("Login(full 100 bytes) = %v", err)
 		}
 	})
@@ -218,7 +234,7 @@ func testService(t *testing.T, tg testdb.Target) {
 		db := tg.Migrated(t)
 		s := newService(t, db, password.NewBcrypt(10), nil)
 		for _, pw := range []string{"q" + strings.Repeat("p", 72), "q" + strings.Repeat("🔑", 18), "q" + strings.Repeat("🔑", 63)} {
-			_, err := s.Signup(ctx, auth.SignupInput{Username: "LongPass", Email: "long@user.io", Password: pw})
+			_, err := trySignup(s, db, auth.SignupInput{Username: "LongPass", Email: "long@user.io", Password: pw})
 			checkFields(t, err, "password")
 			var e *auth.Error
 			if errors.As(err, &e) && e.Fields["password"] != auth.MsgPasswordBcrypt {
@@ -235,15 +251,15 @@ func testService(t *testing.T, tg testdb.Target) {
 		db := tg.Migrated(t)
 		s := newService(t, db, password.NewBcrypt(10), nil)
 		pw := "q" + strings.Repeat("p", 71)
-		u := signup(t, s, "Bcrypt72", "bcrypt@user.io", pw)
+		u := signup(t, s, db, "Bcrypt72", "bcrypt@user.io", pw)
 		h := storedHash(t, db, "bcrypt@user.io")
 		if !strings.HasPrefix(h, "$2a$10$") {
 			t.Fatalf("stored hash = %q, want bcrypt at cost 10", h)
 		}
-		if got, err := s.Login(ctx, auth.LoginInput{Credential: "Bcrypt72", Password: pw}); err != nil || got != u {
+		if got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Bcrypt72", Password: pw}); err != nil || got != u {
 			t.Errorf("Login = %+v, %v; want %+v", got, err, u)
 		}
-		if _, err := s.Login(ctx, auth.LoginInput{Credential: "Bcrypt72", Password: pw + "p"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+		if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Bcrypt72", Password: pw + "p"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 			t.Errorf("Login(73 bytes) = %v, want ErrInvalidCredentials", err)
 		}
 		if h2 := storedHash(t, db, "bcrypt@user.io"); h2 != h {

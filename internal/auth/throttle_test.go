@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/login"
 	"authme/internal/password"
+	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
 	"authme/internal/testkit"
@@ -58,25 +60,25 @@ func TestLoginThrottle(t *testing.T) {
 				db := tg.Migrated(t)
 				clk := testkit.NewClock(time.Unix(1_800_000_000, 0))
 				s := throttled(t, db, clk)
-				u := signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
+				u := signup(t, s, db, "Demo-lition", "demo@user.io", "tidal-basin-47")
 				for i := 1; i <= auth.DefaultThrottle.FreeFailures; i++ {
-					if _, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "wrong-guess"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+					if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "wrong-guess"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 						t.Fatalf("failure %d: %v, want ErrInvalidCredentials", i, err)
 					}
 				}
 				// Failures count against the account, whatever name it was reached by.
-				_, err := s.Login(ctx, auth.LoginInput{Credential: "DEMO@USER.IO", Password: "tidal-basin-47"})
+				_, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "DEMO@USER.IO", Password: "tidal-basin-47"})
 				var e *auth.Error
 				if !errors.As(err, &e) || e.Code != auth.ETooMany || e.RetryAfter <= 0 || e.RetryAfter > 2*time.Second {
 					t.Fatalf("Login while throttled = %v, want ETooMany with RetryAfter about 1s", err)
 				}
 				clk.Advance(2 * time.Second)
-				if got, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"}); err != nil || got != u {
+				if got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"}); err != nil || got != u {
 					t.Fatalf("Login after the wait = %+v, %v; want %+v", got, err, u)
 				}
 				// The success reset the count: five more failures are free again.
 				for i := 1; i < auth.DefaultThrottle.FreeFailures; i++ {
-					if _, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "wrong-guess"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+					if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "wrong-guess"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 						t.Fatalf("failure %d after reset: %v, want ErrInvalidCredentials", i, err)
 					}
 				}
@@ -87,11 +89,11 @@ func TestLoginThrottle(t *testing.T) {
 				db := tg.Migrated(t)
 				s := throttled(t, db, testkit.NewClock(time.Unix(1_800_000_000, 0)))
 				for i := 1; i <= auth.DefaultThrottle.FreeFailures; i++ {
-					if _, err := s.Login(ctx, auth.LoginInput{Credential: "ghost@user.io", Password: "whatever1"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+					if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "ghost@user.io", Password: "whatever1"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 						t.Fatalf("failure %d: %v, want ErrInvalidCredentials", i, err)
 					}
 				}
-				if _, err := s.Login(ctx, auth.LoginInput{Credential: "GHOST@user.io", Password: "whatever1"}); auth.ErrorCode(err) != auth.ETooMany {
+				if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "GHOST@user.io", Password: "whatever1"}); auth.ErrorCode(err) != auth.ETooMany {
 					t.Errorf("sixth try = %v, want ETooMany", err)
 				}
 			})
@@ -109,7 +111,7 @@ func TestLoginThrottle(t *testing.T) {
 					"LongFourByteRune": strings.Repeat("🔑", 100),
 				} {
 					for i := 0; i < 2; i++ {
-						if _, err := s.Login(ctx, auth.LoginInput{Credential: cred, Password: "whatever1"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+						if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: cred, Password: "whatever1"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 							t.Errorf("%s: Login = %v, want ErrInvalidCredentials", name, err)
 						}
 					}
@@ -149,7 +151,7 @@ func TestSignupPasswordRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = s.Signup(ctx, tt.in)
+			_, err = trySignup(s, db, tt.in)
 			if tt.wantFail == "" {
 				if err != nil {
 					t.Fatalf("Signup: %v", err)
@@ -168,6 +170,8 @@ func TestSignupPasswordRules(t *testing.T) {
 	}
 }
 
+// TestChangePassword: the current password is checked and the new one must pass the
+// rules; a change replaces every session by the one the login package starts.
 func TestChangePassword(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -177,16 +181,12 @@ func TestChangePassword(t *testing.T) {
 			db := tg.Migrated(t)
 			clk := testkit.NewClock(time.Now())
 			s := throttled(t, db, clk)
-			u := signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
-			session := func(id string) auth.Session {
-				n := clk.Now()
-				return auth.Session{ID: id, UserID: u.ID, CreatedAt: n, ExpiresAt: n.Add(time.Hour), LastSeenAt: n}
+			u := signup(t, s, db, "Demo-lition", "demo@user.io", "tidal-basin-47")
+			m := session.NewManager(db, []byte("change password test secret, long enough"), time.Hour, time.Hour, clk.Now)
+			for _, ua := range []string{"phone", "laptop"} {
+				testdb.StartSession(t, db, m, u, ua)
 			}
-			for _, id := range []string{"phone", "laptop"} {
-				if err := db.CreateSession(ctx, session(id)); err != nil {
-					t.Fatal(err)
-				}
-			}
+			accounts := login.New(s, m, db)
 
 			bad := []struct {
 				name   string
@@ -199,22 +199,26 @@ func TestChangePassword(t *testing.T) {
 				{"CurrentIsWrong", auth.ChangePasswordInput{CurrentPassword: "wrong-guess", NewPassword: "quiet-harbor-2"}, []string{"currentPassword"}},
 			}
 			for _, tt := range bad {
-				err := s.ChangePassword(ctx, u, tt.in, session("fresh-"+tt.name))
+				_, err := accounts.ChangePassword(ctx, u, tt.in, login.Client{UserAgent: "fresh-" + tt.name})
 				checkFields(t, err, tt.fields...)
 			}
+			if live, _ := db.UserSessions(ctx, u.ID, clk.Now(), clk.Now().Add(-time.Hour)); len(live) != 2 {
+				t.Fatalf("refused changes left %d sessions, want the 2 there were", len(live))
+			}
 
-			if err := s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "tidal-basin-47", NewPassword: "quiet-harbor-2"}, session("fresh")); err != nil {
+			st, err := accounts.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "tidal-basin-47", NewPassword: "quiet-harbor-2"}, login.Client{UserAgent: "fresh"})
+			if err != nil {
 				t.Fatalf("ChangePassword: %v", err)
 			}
-			if _, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+			if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 				t.Errorf("old password after change = %v, want ErrInvalidCredentials", err)
 			}
-			if got, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "quiet-harbor-2"}); err != nil || got != u {
+			if got, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "quiet-harbor-2"}); err != nil || got != u {
 				t.Errorf("new password = %+v, %v; want %+v", got, err, u)
 			}
 			live, err := db.UserSessions(ctx, u.ID, clk.Now(), clk.Now().Add(-time.Hour))
-			if err != nil || len(live) != 1 || live[0].ID != "fresh" {
-				t.Errorf("sessions after change = %+v, %v; want only the replacement", live, err)
+			if err != nil || len(live) != 1 || live[0].ID != st.Session.ID || live[0].UserAgent != "fresh" {
+				t.Errorf("sessions after change = %+v, %v; want only the new one, %q", live, err, st.Session.ID)
 			}
 		})
 	}
@@ -229,18 +233,18 @@ func TestHashGateSaturatedIsUnavailable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signup(t, s, "Demo-lition", "demo@user.io", "tidal-basin-47")
+	signup(t, s, db, "Demo-lition", "demo@user.io", "tidal-basin-47")
 	release, err := gate.Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"})
+	_, err = s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"})
 	var e *auth.Error
 	if !errors.As(err, &e) || e.Code != auth.EUnavailable || e.RetryAfter <= 0 {
 		t.Errorf("Login with every hash slot taken = %v, want EUnavailable with RetryAfter", err)
 	}
 	release()
-	if _, err := s.Login(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"}); err != nil {
+	if _, err := s.VerifyPassword(ctx, auth.LoginInput{Credential: "Demo-lition", Password: "tidal-basin-47"}); err != nil {
 		t.Errorf("Login after the slot is free = %v", err)
 	}
 }

@@ -18,14 +18,10 @@ type Credentials struct {
 	PasswordHash string
 }
 
-// UserStore is what the domain needs from storage.
+// UserStore is what verifying identities needs from storage: reading accounts, and
+// replacing a hash in an older algorithm after a successful log-in. Writes that start
+// a session (a new account, a new password) belong to the login package's transaction.
 type UserStore interface {
-	// CreateUser inserts a user; a taken username or email is a Conflict error, decided
-	// by the database's unique indexes.
-	CreateUser(ctx context.Context, username, email, passwordHash string) (User, error)
-	// CreateUserWithSession is CreateUser that also records the session newSession
-	// makes for the new user, in the same transaction.
-	CreateUserWithSession(ctx context.Context, username, email, passwordHash string, newSession func(User) (Session, error)) (User, error)
 	// UserCredentials finds a user whose username or email equals credential, ignoring
 	// case; ErrNotFound when none does.
 	UserCredentials(ctx context.Context, credential string) (Credentials, error)
@@ -33,9 +29,6 @@ type UserStore interface {
 	UserCredentialsByID(ctx context.Context, id int64) (Credentials, error)
 	// SetPasswordHash replaces a user's stored hash.
 	SetPasswordHash(ctx context.Context, userID int64, passwordHash string) error
-	// ReplacePassword stores a new hash and replaces all the user's sessions by one, in
-	// one transaction, so a failure leaves the old password and sessions as they were.
-	ReplacePassword(ctx context.Context, userID int64, passwordHash string, replacement Session) error
 }
 
 // PasswordHasher makes and checks password hashes.

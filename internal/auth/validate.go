@@ -15,8 +15,6 @@ const (
 	EmailMax    = 256
 	PasswordMin = 8
 	PasswordMax = 256 // characters, so 64 four-byte characters fit with room to spare
-	// BcryptMaxBytes is where bcrypt stops reading; longer passwords are refused, not cut.
-	BcryptMaxBytes = 72
 )
 
 // Field messages, worded like the authenticate-me validators.

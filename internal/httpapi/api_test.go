@@ -343,7 +343,7 @@ func TestNoPasswordHashLeaks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.db.CreateUser(context.Background(), "FromExpress", "express@user.io", hash); err != nil {
+		if _, err := testdb.CreateUser(context.Background(), h.db, "FromExpress", "express@user.io", hash); err != nil {
 			t.Fatal(err)
 		}
 		c := h.client(t)

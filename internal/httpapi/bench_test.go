@@ -12,6 +12,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/logging"
+	"authme/internal/login"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/testdb"
@@ -32,11 +33,8 @@ func benchServer(b *testing.B) (*Server, string) {
 	}
 	secret := []byte("benchmark secret that is long enough")
 	sessions := session.NewManager(db, secret, time.Hour, time.Hour, time.Now)
-	tok, _, err := sessions.Start(context.Background(), auth.User{ID: 1, Username: "Demo-lition", Email: "demo@user.io"}, "bench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	return NewServer(Deps{Log: log, Users: users, Sessions: sessions, CSRFKey: secret}), tok
+	tok := testdb.StartSession(b, db, sessions, auth.User{ID: 1, Username: "Demo-lition", Email: "demo@user.io"}, "bench")
+	return NewServer(Deps{Log: log, Accounts: login.New(users, sessions, db), Sessions: sessions, CSRFKey: secret}), tok
 }
 
 // serve runs one request through the whole handler and checks its status.

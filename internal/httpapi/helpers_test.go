@@ -22,6 +22,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/logging"
+	"authme/internal/login"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -92,7 +93,7 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 	}
 	srv := NewServer(Deps{
 		Log:        log,
-		Users:      users,
+		Accounts:   login.New(users, sessions, db),
 		Sessions:   sessions,
 		CSRFKey:    []byte(testSecret),
 		Production: o.prod,

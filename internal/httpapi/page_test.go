@@ -14,6 +14,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/httpapi"
+	"authme/internal/login"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/testdb"
@@ -32,7 +33,7 @@ func pageServer(t *testing.T) *httptest.Server {
 	rand.Read(key)
 	srv := httptest.NewServer(httpapi.NewServer(httpapi.Deps{
 		Log:      log,
-		Users:    users,
+		Accounts: login.New(users, session.NewManager(db, key, time.Hour, 0, time.Now), db),
 		Sessions: session.NewManager(db, key, time.Hour, 0, time.Now),
 		CSRFKey:  key,
 		Now:      time.Now,

@@ -11,14 +11,17 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/login"
 	"authme/internal/session"
 )
 
 // Deps is everything the server needs; NewServer takes nothing else.
 type Deps struct {
-	Log      *slog.Logger
-	Users    *auth.Service
-	Sessions *session.Manager
+	Log *slog.Logger
+	// Accounts is every way in (the login package's Service); Sessions restores, lists
+	// and ends sessions (the session package's Manager).
+	Accounts Accounts
+	Sessions Sessions
 	CSRFKey  []byte // keys the CSRF token hash; derived again inside, so JWT_SECRET may be passed
 	// Devices signs known-device cookies; nil means keyed from CSRFKey.
 	Devices    *auth.Devices
@@ -44,11 +47,28 @@ type Deps struct {
 	CountSignup func()
 }
 
+// Accounts is every way in, each ending in a started session.
+type Accounts interface {
+	Password(ctx context.Context, in auth.LoginInput, c login.Client) (login.Attempt, error)
+	Signup(ctx context.Context, in auth.SignupInput, c login.Client) (login.Started, error)
+	ChangePassword(ctx context.Context, u auth.User, in auth.ChangePasswordInput, c login.Client) (login.Started, error)
+}
+
+// Sessions restores, lists and ends sessions.
+type Sessions interface {
+	Restore(ctx context.Context, token string) (auth.User, string, error)
+	List(ctx context.Context, userID int64) ([]session.Session, error)
+	EndOne(ctx context.Context, userID int64, id string) error
+	EndOthers(ctx context.Context, userID int64, keep string) (int64, error)
+	End(ctx context.Context, id string) error
+	TTL() time.Duration
+}
+
 // Server is the HTTP handler with its dependencies.
 type Server struct {
 	log        *slog.Logger
-	users      *auth.Service
-	sessions   *session.Manager
+	accounts   Accounts
+	sessions   Sessions
 	csrf       csrf
 	cookies    cookies
 	device     deviceCookie
@@ -76,7 +96,7 @@ func NewServer(d Deps) *Server {
 	}
 	s := &Server{
 		log:        d.Log,
-		users:      d.Users,
+		accounts:   d.Accounts,
 		sessions:   d.Sessions,
 		csrf:       newCSRF(d.CSRFKey),
 		cookies:    newCookies(d.Production),

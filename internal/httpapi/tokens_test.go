@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"maps"
@@ -95,10 +94,7 @@ func TestTokens(t *testing.T) {
 		// A session started three lifetimes ago: its token and its row have expired.
 		past := session.NewManager(h.db, secret, testTTL, 0, func() time.Time { return time.Now().Add(-3 * testTTL) })
 		demo := auth.User{ID: int64(claims["data"].(map[string]any)["id"].(float64)), Username: demoUsername, Email: demoEmail}
-		expired, _, err := past.Start(context.Background(), demo, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
+		expired := testdb.StartSession(t, h.db, past, demo, "test")
 		_, expiredClaims, _ := jwtParts(t, expired)
 
 		t.Run("LiveTokenAuthenticates", func(t *testing.T) {

@@ -14,10 +14,10 @@ import (
 
 // stubStore is a SessionStore whose every session is live, so the fuzzer reaches the
 // store only through a token that parsed.
-type stubStore struct{ auth.SessionStore }
+type stubStore struct{ Store }
 
-func (stubStore) SessionUser(context.Context, string, time.Time, time.Time) (auth.User, auth.Session, error) {
-	return auth.User{ID: 1}, auth.Session{LastSeenAt: time.Now()}, nil
+func (stubStore) SessionUser(context.Context, string, time.Time, time.Time) (auth.User, Session, error) {
+	return auth.User{ID: 1}, Session{LastSeenAt: time.Now()}, nil
 }
 
 // FuzzRestoreToken throws arbitrary token strings at Restore. Nothing panics, and every

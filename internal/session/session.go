@@ -1,205 +1,50 @@
-// Package session issues and checks session tokens: HS256 JWTs like the seed's
-// (data: {id, username, email}, plus exp and a unique jti), each backed by a row in the
-// session store, so that logging out kills the token everywhere.
+// Package session owns sessions: the Session record, the Store port that keeps them,
+// and the Manager that signs, restores, lists and ends them. A session's token is an
+// HS256 JWT like the seed's (data: {id, username, email}, plus exp and a unique jti),
+// honoured only while its row lives, so logging out kills the token everywhere.
+//
+// Starting a session is not here: it is the login package's, which writes the row in
+// the same transaction as whatever else the way in changes.
 package session
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
-	"errors"
-	"fmt"
-	"log/slog"
-	"strings"
 	"time"
-	"unicode/utf8"
-
-	"github.com/golang-jwt/jwt/v5"
 
 	"authme/internal/auth"
 )
 
-// ErrNoSession means a token is malformed, forged, expired or revoked: there is no user.
-var ErrNoSession = errors.New("no valid session")
-
-// Manager starts, restores, lists and ends sessions.
-type Manager struct {
-	store  auth.SessionStore
-	secret []byte
-	ttl    time.Duration
-	idle   time.Duration
-	now    func() time.Time
-	verify *verifier
+// Session is a server-side record of one log-in. A token is only honoured while its
+// session exists, has not expired and has not been idle too long, so logging out (or
+// being logged out from another device) really ends it.
+type Session struct {
+	ID         string // the token's jti; never chosen by the client
+	UserID     int64
+	CreatedAt  time.Time
+	ExpiresAt  time.Time
+	LastSeenAt time.Time
+	UserAgent  string
 }
 
-// DefaultIdleTimeout ends a session unused for this long.
-const DefaultIdleTimeout = 24 * time.Hour
+// MaxUserAgent bounds the stored User-Agent.
+const MaxUserAgent = 512
 
-// TouchInterval is how stale "last seen" may get before a request writes it: at most one
-// write a minute per session keeps the request path read-only.
-const TouchInterval = time.Minute
-
-// NewManager returns a Manager signing with secret; sessions last ttl at most, and end
-// after idle without use (0 means DefaultIdleTimeout).
-func NewManager(store auth.SessionStore, secret []byte, ttl, idle time.Duration, now func() time.Time) *Manager {
-	if idle <= 0 {
-		idle = DefaultIdleTimeout
-	}
-	return &Manager{
-		store:  store,
-		secret: secret,
-		ttl:    ttl,
-		idle:   idle,
-		now:    now,
-		verify: newVerifier(secret, now),
-	}
-}
-
-// TTL is how long a new session lasts.
-func (m *Manager) TTL() time.Duration { return m.ttl }
-
-type claims struct {
-	Data auth.User `json:"data"`
-	jwt.RegisteredClaims
-}
-
-// Start records a new session for u and returns its signed token.
-func (m *Manager) Start(ctx context.Context, u auth.User, userAgent string) (string, auth.Session, error) {
-	tok, s, err := m.New(u, userAgent)
-	if err != nil {
-		return "", auth.Session{}, err
-	}
-	if err := m.store.CreateSession(ctx, s); err != nil {
-		return "", auth.Session{}, err
-	}
-	return tok, s, nil
-}
-
-// New makes a session for u and its signed token without recording it, for callers that
-// record it inside a larger transaction (a password change).
-func (m *Manager) New(u auth.User, userAgent string) (string, auth.Session, error) {
-	id, err := newID()
-	if err != nil {
-		return "", auth.Session{}, err
-	}
-	now := m.now().Truncate(time.Second)
-	s := auth.Session{ID: id, UserID: u.ID, CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(m.ttl), UserAgent: cleanUserAgent(userAgent)}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims{
-		Data: u,
-		RegisteredClaims: jwt.RegisteredClaims{
-			ID:        id,
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(s.ExpiresAt),
-		},
-	}).SignedString(m.secret)
-	if err != nil {
-		return "", auth.Session{}, fmt.Errorf("sign token: %w", err)
-	}
-	return tok, s, nil
-}
-
-// Restore returns the user and session id behind token. Any token that is not a live
-// session of ours gives ErrNoSession; other errors are the store's. "Last seen" is
-// written when it is over a minute old.
-func (m *Manager) Restore(ctx context.Context, token string) (auth.User, string, error) {
-	id, err := m.parse(token)
-	if err != nil {
-		return auth.User{}, "", ErrNoSession
-	}
-	now := m.now()
-	u, s, err := m.store.SessionUser(ctx, id, now, now.Add(-m.idle))
-	if errors.Is(err, auth.ErrNotFound) {
-		return auth.User{}, "", ErrNoSession
-	}
-	if err != nil {
-		return auth.User{}, "", err
-	}
-	if now.Sub(s.LastSeenAt) >= TouchInterval {
-		// "Last seen" is bookkeeping for the idle timeout: a failed write (a read-only
-		// moment of the database) must not fail a request whose session read fine. The
-		// next request a minute on tries again.
-		_ = m.store.TouchSession(ctx, id, now)
-	}
-	return u, id, nil
-}
-
-// List returns the user's live sessions, newest first.
-func (m *Manager) List(ctx context.Context, userID int64) ([]auth.Session, error) {
-	now := m.now()
-	return m.store.UserSessions(ctx, userID, now, now.Add(-m.idle))
-}
-
-// EndOne ends one of the user's sessions; auth.ErrNotFound when they have no such one.
-func (m *Manager) EndOne(ctx context.Context, userID int64, id string) error {
-	ok, err := m.store.DeleteUserSession(ctx, userID, id)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return auth.ErrNotFound
-	}
-	return nil
-}
-
-// EndOthers ends every session of the user but keep, returning how many ended.
-func (m *Manager) EndOthers(ctx context.Context, userID int64, keep string) (int64, error) {
-	return m.store.DeleteOtherSessions(ctx, userID, keep)
-}
-
-// ParseToken checks a token's signature, algorithm and expiry, without the store, and
-// returns its session id.
-func (m *Manager) ParseToken(token string) (string, error) { return m.parse(token) }
-
-// parse checks the token's signature, algorithm and expiry and returns its jti.
-func (m *Manager) parse(token string) (string, error) {
-	id, ok := m.verify.verify(token)
-	if !ok {
-		return "", ErrNoSession
-	}
-	return id, nil
-}
-
-// End deletes a session.
-func (m *Manager) End(ctx context.Context, id string) error { return m.store.DeleteSession(ctx, id) }
-
-// PurgeLoop deletes expired sessions every interval until ctx ends.
-func (m *Manager) PurgeLoop(ctx context.Context, interval time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		now := m.now()
-		n, err := m.store.PurgeExpiredSessions(ctx, now, now.Add(-m.idle))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("purging expired sessions failed", "err", err)
-		case n > 0:
-			log.Info("purged expired sessions", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-func newID() (string, error) {
-	b := make([]byte, 18)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("session id: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// cleanUserAgent makes the header safe to store: valid UTF-8, no NULs, bounded.
-func cleanUserAgent(ua string) string {
-	ua = strings.ToValidUTF8(strings.ReplaceAll(ua, "\x00", ""), "\uFFFD")
-	if len(ua) <= auth.MaxUserAgent {
-		return ua
-	}
-	ua = ua[:auth.MaxUserAgent]
-	for !utf8.ValidString(ua) {
-		ua = ua[:len(ua)-1]
-	}
-	return ua
+// Store keeps sessions. A session is live at now when ExpiresAt > now and LastSeenAt >
+// idleSince.
+type Store interface {
+	// SessionUser returns the live session id with its user, in one query;
+	// auth.ErrNotFound when it is unknown, expired or idle. Of the session, only ID,
+	// UserID and LastSeenAt need be filled in.
+	SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, Session, error)
+	// TouchSession records that the session was used at now.
+	TouchSession(ctx context.Context, id string, now time.Time) error
+	DeleteSession(ctx context.Context, id string) error
+	// UserSessions lists the user's live sessions, newest first.
+	UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]Session, error)
+	// DeleteUserSession ends one of the user's sessions; false when they have no such one.
+	DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error)
+	// DeleteOtherSessions ends every session of the user but keep.
+	DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error)
+	// PurgeExpiredSessions deletes sessions that are no longer live.
+	PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }

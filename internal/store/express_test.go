@@ -161,7 +161,7 @@ func TestMigrateAdoptsExpressDatabase(t *testing.T) {
 				// First by username (verifies bcryptjs's hash and moves it to argon2id),
 				// then by email in another case (verifies the new hash).
 				for _, cred := range []string{u.username, strings.ToUpper(u.email)} {
-					got, err := svc.Login(ctx, auth.LoginInput{Credential: cred, Password: u.password})
+					got, err := svc.VerifyPassword(ctx, auth.LoginInput{Credential: cred, Password: u.password})
 					if err != nil || got != want {
 						t.Errorf("Login(%q) = %+v, %v; want %+v", cred, got, err, want)
 					}
@@ -170,7 +170,7 @@ func TestMigrateAdoptsExpressDatabase(t *testing.T) {
 				if err != nil || !strings.HasPrefix(c.PasswordHash, "$argon2id$") {
 					t.Errorf("%s's hash after log-in = %q, %v; want argon2id", u.username, c.PasswordHash, err)
 				}
-				if _, err := svc.Login(ctx, auth.LoginInput{Credential: u.email, Password: u.password + "x"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+				if _, err := svc.VerifyPassword(ctx, auth.LoginInput{Credential: u.email, Password: u.password + "x"}); !errors.Is(err, auth.ErrInvalidCredentials) {
 					t.Errorf("Login(%q, wrong password) = %v, want ErrInvalidCredentials", u.email, err)
 				}
 			}
@@ -181,7 +181,7 @@ func TestMigrateAdoptsExpressDatabase(t *testing.T) {
 			if u.ID <= before[len(before)-1].ID {
 				t.Errorf("new user id %d reuses the Express id range (last %d)", u.ID, before[len(before)-1].ID)
 			}
-			_, err := db.CreateUser(ctx, "demo-LITION", "new@user.io", fakeHash)
+			_, err := testdb.CreateUser(ctx, db, "demo-LITION", "new@user.io", fakeHash)
 			if got := conflictFields(t, err); got != "username" {
 				t.Errorf("sign-up as demo-LITION: conflict %q, want username", got)
 			}
@@ -309,7 +309,7 @@ func TestMigrateReportsExpressLookAlikes(t *testing.T) {
 			if want == before[0].ID {
 				pw = expressUsers[0].password
 			}
-			if u, err := svc.Login(ctx, auth.LoginInput{Credential: cred, Password: pw}); err != nil || u.ID != want {
+			if u, err := svc.VerifyPassword(ctx, auth.LoginInput{Credential: cred, Password: pw}); err != nil || u.ID != want {
 				t.Errorf("Login(%q) = %+v, %v; want user %d", cred, u, err, want)
 			}
 		}
@@ -320,11 +320,15 @@ func TestMigrateReportsExpressLookAlikes(t *testing.T) {
 			t.Fatalf("Express insert after Migrate: %v", err)
 		}
 		// … and authme compares its names with the next sign-up.
-		if _, err := db.CreateUser(ctx, "LaterExpressUs\u0435r", "mine@user.io", fakeHash); conflictFields(t, err) != "username" {
+		if _, err := testdb.CreateUser(ctx, db, "LaterExpressUs\u0435r", "mine@user.io", fakeHash); conflictFields(t, err) != "username" {
 			t.Errorf("sign-up of a look-alike of a later Express user: %v, want a username conflict", err)
 		}
+		// The sign-up only reads; the key is filled when the user is next looked up.
+		if _, err := db.UserCredentials(ctx, "later@user.io"); err != nil {
+			t.Fatal(err)
+		}
 		if k := usernameKey(t, db, later); k != auth.UsernameMatchKey("LaterExpressUser") {
-			t.Errorf("later Express user's key = %q, want it filled", k)
+			t.Errorf("later Express user's key after a look-up = %q, want it filled", k)
 		}
 	})
 }

@@ -155,7 +155,7 @@ func usernames(rows []userRow) string {
 
 func mustCreateUser(t *testing.T, db *store.DB, username, email string) auth.User {
 	t.Helper()
-	u, err := db.CreateUser(context.Background(), username, email, fakeHash)
+	u, err := testdb.CreateUser(context.Background(), db, username, email, fakeHash)
 	if err != nil {
 		t.Fatalf("CreateUser(%q, %q): %v", username, email, err)
 	}

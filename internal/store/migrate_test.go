@@ -117,7 +117,7 @@ func TestMigrate(t *testing.T) {
 			checkTables(t, db, tables[3])
 			// The tables work again: the case-blind unique index is back.
 			mustCreateUser(t, db, "Demo-lition", "demo@user.io")
-			if _, err := db.CreateUser(ctx, "DEMO-LITION", "x@user.io", fakeHash); conflictFields(t, err) != "username" {
+			if _, err := testdb.CreateUser(ctx, db, "DEMO-LITION", "x@user.io", fakeHash); conflictFields(t, err) != "username" {
 				t.Errorf("after re-migrating, case-insensitive uniqueness is gone: %v", err)
 			}
 		})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/session"
 )
 
 // On PostgreSQL every session restore is a round trip, and on a busy server the cost of
@@ -45,7 +46,7 @@ type restoreLookup struct {
 
 type restoreReply struct {
 	user    auth.User
-	session auth.Session
+	session session.Session
 	err     error
 }
 
@@ -67,7 +68,7 @@ func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreRep
 	}
 	return restoreReply{
 		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email},
-		session: auth.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
+		session: session.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
 	}
 }
 
@@ -117,10 +118,10 @@ func (b *restoreBatcher) close() {
 
 // lookup restores one session: at once when a slot is free and nobody is queued,
 // otherwise in the next batch. ctx carries the call's deadline.
-func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince time.Time) (auth.User, auth.Session, error) {
+func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince time.Time) (auth.User, session.Session, error) {
 	select {
 	case <-b.stop:
-		return auth.User{}, auth.Session{}, errBatcherClosed
+		return auth.User{}, session.Session{}, errBatcherClosed
 	default:
 	}
 	l := &restoreLookup{id: id, now: now.Unix(), idleSince: idleSince.Unix()}
@@ -139,9 +140,9 @@ func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince t
 	select {
 	case b.queue <- l:
 	case <-b.stop:
-		return auth.User{}, auth.Session{}, errBatcherClosed
+		return auth.User{}, session.Session{}, errBatcherClosed
 	case <-ctx.Done():
-		return auth.User{}, auth.Session{}, ctx.Err()
+		return auth.User{}, session.Session{}, ctx.Err()
 	}
 	select {
 	case r := <-l.reply:
@@ -152,10 +153,10 @@ func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince t
 		case r := <-l.reply:
 			return r.user, r.session, r.err
 		default:
-			return auth.User{}, auth.Session{}, errBatcherClosed
+			return auth.User{}, session.Session{}, errBatcherClosed
 		}
 	case <-ctx.Done():
-		return auth.User{}, auth.Session{}, ctx.Err()
+		return auth.User{}, session.Session{}, ctx.Err()
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
 )
@@ -31,7 +32,7 @@ func TestSessionUserConcurrent(t *testing.T) {
 			expired.ExpiresAt = now
 			idle := liveSession(fmt.Sprintf("idle-%d", i), u.ID)
 			idle.LastSeenAt = idleSince
-			for _, s := range []auth.Session{live, expired, idle} {
+			for _, s := range []session.Session{live, expired, idle} {
 				mustCreateSession(t, db, s)
 			}
 			wants[live.ID] = want{user: u}

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/session"
 )
 
 const sessionColumns = `s."id", s."userId", s."createdAt", s."expiresAt", s."lastSeenAt", s."userAgent"`
 
 // scanSession reads sessionColumns.
-func scanSession(sc interface{ Scan(...any) error }, s *auth.Session, extra ...any) error {
+func scanSession(sc interface{ Scan(...any) error }, s *session.Session, extra ...any) error {
 	var created, expires, seen int64
 	if err := sc.Scan(append([]any{&s.ID, &s.UserID, &created, &expires, &seen, &s.UserAgent}, extra...)...); err != nil {
 		return err
@@ -21,21 +22,11 @@ func scanSession(sc interface{ Scan(...any) error }, s *auth.Session, extra ...a
 	return nil
 }
 
-// CreateSession records a new session.
-func (db *DB) CreateSession(ctx context.Context, s auth.Session) error {
-	ctx, cancel := db.deadline(ctx)
-	defer cancel()
-	if err := insertSession(ctx, db.sql, s); err != nil {
-		return db.wrap(err, "create session for user %d", s.UserID)
-	}
-	return nil
-}
-
 type execer interface {
 	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
 }
 
-func insertSession(ctx context.Context, x execer, s auth.Session) error {
+func insertSession(ctx context.Context, x execer, s session.Session) error {
 	_, err := x.ExecContext(ctx,
 		`INSERT INTO "Sessions" ("id", "userId", "createdAt", "expiresAt", "lastSeenAt", "userAgent") VALUES ($1, $2, $3, $4, $5, $6)`,
 		s.ID, s.UserID, s.CreatedAt.Unix(), s.ExpiresAt.Unix(), s.LastSeenAt.Unix(), s.UserAgent)
@@ -50,30 +41,30 @@ const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."em
 // SessionUser loads a live session and its user: one indexed lookup, joined. The
 // session comes back with its id, user and last-seen time. On PostgreSQL concurrent
 // calls share round trips (see restoreBatcher).
-func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, auth.Session, error) {
+func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, session.Session, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	if db.restores != nil {
 		u, s, err := db.restores.lookup(ctx, id, now, idleSince)
 		if err != nil && !errors.Is(err, auth.ErrNotFound) {
-			return auth.User{}, auth.Session{}, db.wrap(err, "load session")
+			return auth.User{}, session.Session{}, db.wrap(err, "load session")
 		}
 		return u, s, err
 	}
 	st, err := db.prepared(ctx, sessionUserQuery)
 	if err != nil {
-		return auth.User{}, auth.Session{}, db.wrap(err, "load session")
+		return auth.User{}, session.Session{}, db.wrap(err, "load session")
 	}
 	var u auth.User
 	var seen int64
 	err = st.QueryRowContext(ctx, id, now.Unix(), idleSince.Unix()).Scan(&u.ID, &seen, &u.Username, &u.Email)
 	if errors.Is(err, sql.ErrNoRows) {
-		return auth.User{}, auth.Session{}, auth.ErrNotFound
+		return auth.User{}, session.Session{}, auth.ErrNotFound
 	}
 	if err != nil {
-		return auth.User{}, auth.Session{}, db.wrap(err, "load session")
+		return auth.User{}, session.Session{}, db.wrap(err, "load session")
 	}
-	return u, auth.Session{ID: id, UserID: u.ID, LastSeenAt: time.Unix(seen, 0)}, nil
+	return u, session.Session{ID: id, UserID: u.ID, LastSeenAt: time.Unix(seen, 0)}, nil
 }
 
 // TouchSession sets the session's last-seen time.
@@ -97,7 +88,7 @@ func (db *DB) DeleteSession(ctx context.Context, id string) error {
 }
 
 // UserSessions lists a user's live sessions, newest first.
-func (db *DB) UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]auth.Session, error) {
+func (db *DB) UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]session.Session, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	rows, err := db.sql.QueryContext(ctx,
@@ -107,9 +98,9 @@ func (db *DB) UserSessions(ctx context.Context, userID int64, now, idleSince tim
 		return nil, db.wrap(err, "list sessions of user %d", userID)
 	}
 	defer rows.Close()
-	var out []auth.Session
+	var out []session.Session
 	for rows.Next() {
-		var s auth.Session
+		var s session.Session
 		if err := scanSession(rows, &s); err != nil {
 			return nil, db.wrap(err, "list sessions of user %d", userID)
 		}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/login"
+	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
 )
@@ -18,16 +20,16 @@ var (
 )
 
 // liveSession returns a session of userID that is live at now.
-func liveSession(id string, userID int64) auth.Session {
-	return auth.Session{
+func liveSession(id string, userID int64) session.Session {
+	return session.Session{
 		ID: id, UserID: userID, UserAgent: "Mozilla/5.0 (test)",
 		CreatedAt: now.Add(-time.Hour), ExpiresAt: now.Add(time.Hour), LastSeenAt: now.Add(-time.Minute),
 	}
 }
 
-func mustCreateSession(t *testing.T, db *store.DB, s auth.Session) {
+func mustCreateSession(t *testing.T, db *store.DB, s session.Session) {
 	t.Helper()
-	if err := db.CreateSession(context.Background(), s); err != nil {
+	if err := testdb.InsertSession(context.Background(), db, s); err != nil {
 		t.Fatalf("CreateSession(%s): %v", s.ID, err)
 	}
 }
@@ -95,7 +97,7 @@ func TestSessions(t *testing.T) {
 			expired.ExpiresAt = now
 			old := liveSession("expired-long-ago", u.ID)
 			old.ExpiresAt = now.Add(-7 * 24 * time.Hour)
-			for _, s := range []auth.Session{last, expired, old} {
+			for _, s := range []session.Session{last, expired, old} {
 				mustCreateSession(t, db, s)
 			}
 			if !sessionLive(t, db, last.ID) {
@@ -154,7 +156,7 @@ func TestSessions(t *testing.T) {
 			expired.ExpiresAt = now
 			idle := liveSession("idle", u.ID)
 			idle.LastSeenAt = idleSince.Add(-time.Second)
-			for _, s := range []auth.Session{live, expired, idle} {
+			for _, s := range []session.Session{live, expired, idle} {
 				mustCreateSession(t, db, s)
 			}
 			n, err := db.PurgeExpiredSessions(ctx, now, idleSince)
@@ -191,7 +193,7 @@ func TestSessions(t *testing.T) {
 		t.Run("SessionOfUnknownUserIsRefused", func(t *testing.T) {
 			t.Parallel()
 			db := tg.Migrated(t)
-			if err := db.CreateSession(ctx, liveSession("orphan", 12345)); err == nil {
+			if err := testdb.InsertSession(ctx, db, liveSession("orphan", 12345)); err == nil {
 				t.Error("CreateSession for a user that does not exist = nil, want an error")
 			}
 			if rows := sessionRows(t, db); rows != 0 {
@@ -204,7 +206,7 @@ func TestSessions(t *testing.T) {
 			db := tg.Migrated(t)
 			u := mustCreateUser(t, db, "Demo-lition", "demo@user.io")
 			mustCreateSession(t, db, liveSession("dup", u.ID))
-			if err := db.CreateSession(ctx, liveSession("dup", u.ID)); err == nil {
+			if err := testdb.InsertSession(ctx, db, liveSession("dup", u.ID)); err == nil {
 				t.Error("a second session with the same id = nil, want an error")
 			}
 		})
@@ -219,7 +221,7 @@ func TestSessions(t *testing.T) {
 			newer := liveSession("newer", u.ID)
 			expired := liveSession("expired", u.ID)
 			expired.ExpiresAt = now
-			for _, s := range []auth.Session{older, newer, expired, liveSession("others", other.ID)} {
+			for _, s := range []session.Session{older, newer, expired, liveSession("others", other.ID)} {
 				mustCreateSession(t, db, s)
 			}
 			got, err := db.UserSessions(ctx, u.ID, now, idleSince)
@@ -244,7 +246,9 @@ func TestSessions(t *testing.T) {
 			}
 		})
 
-		t.Run("ReplacePasswordEndsOtherSessions", func(t *testing.T) {
+		t.Run("PasswordChangeTransactionIsAllOrNothing", func(t *testing.T) {
+			// What login.ChangePassword writes: the hash, the end of every session of
+			// the user, the new session; committed together or not at all.
 			t.Parallel()
 			db := tg.Migrated(t)
 			u := mustCreateUser(t, db, "Demo-lition", "demo@user.io")
@@ -252,22 +256,33 @@ func TestSessions(t *testing.T) {
 			mustCreateSession(t, db, liveSession("phone", u.ID))
 			mustCreateSession(t, db, liveSession("laptop", u.ID))
 			mustCreateSession(t, db, liveSession("others", other.ID))
+			change := func(hash string, replacement session.Session) error {
+				return db.InTx(ctx, func(tx login.Tx) error {
+					if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+						return err
+					}
+					if err := tx.EndUserSessions(ctx, u.ID); err != nil {
+						return err
+					}
+					return tx.InsertSession(ctx, replacement)
+				})
+			}
 			const newHash = "$argon2id$v=19$m=1024,t=1,p=1$bmV3c2FsdG5ld3NhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2U"
-			if err := db.ReplacePassword(ctx, u.ID, newHash, liveSession("fresh", u.ID)); err != nil {
-				t.Fatalf("ReplacePassword: %v", err)
+			if err := change(newHash, liveSession("fresh", u.ID)); err != nil {
+				t.Fatalf("change: %v", err)
 			}
 			if c, err := db.UserCredentials(ctx, "demo@user.io"); err != nil || c.PasswordHash != newHash {
-				t.Errorf("hash after ReplacePassword = %q, %v", c.PasswordHash, err)
+				t.Errorf("hash after the change = %q, %v", c.PasswordHash, err)
 			}
 			if sessionLive(t, db, "phone") || sessionLive(t, db, "laptop") || !sessionLive(t, db, "fresh") || !sessionLive(t, db, "others") {
-				t.Error("ReplacePassword must end exactly the user's old sessions and add the new one")
+				t.Error("the change must end exactly the user's old sessions and add the new one")
 			}
 			// A failure changes nothing: the replacement's id is taken.
-			if err := db.ReplacePassword(ctx, u.ID, fakeHash, liveSession("others", u.ID)); err == nil {
-				t.Fatal("ReplacePassword with a taken session id = nil, want an error")
+			if err := change(fakeHash, liveSession("others", u.ID)); err == nil {
+				t.Fatal("a change whose new session id is taken = nil, want an error")
 			}
 			if c, _ := db.UserCredentials(ctx, "demo@user.io"); c.PasswordHash != newHash || !sessionLive(t, db, "fresh") {
-				t.Error("a failed ReplacePassword changed the hash or the sessions")
+				t.Error("a failed change altered the hash or the sessions")
 			}
 		})
 	})

@@ -46,7 +46,7 @@ func TestCreateUser(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				u, err := db.CreateUser(ctx, tt.username, tt.email, fakeHash)
+				u, err := testdb.CreateUser(ctx, db, tt.username, tt.email, fakeHash)
 				if err == nil {
 					t.Fatalf("CreateUser(%q, %q) = %+v, nil; want a conflict", tt.username, tt.email, u)
 				}
@@ -78,7 +78,7 @@ func TestCreateUserConcurrently(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, errs[i] = db.CreateUser(ctx, names[i%len(names)], fmt.Sprintf("racer%d@user.io", i), fakeHash)
+				_, errs[i] = testdb.CreateUser(ctx, db, names[i%len(names)], fmt.Sprintf("racer%d@user.io", i), fakeHash)
 			}()
 		}
 		close(start)
@@ -244,7 +244,7 @@ func TestUsersWithoutUsernameKey(t *testing.T) {
 			db := tg.Migrated(t)
 			insertKeyless(t, db, "Demo-lition", "demo@user.io", fakeHash)
 			for _, name := range []string{"Dеmо-lition", "Ｄｅｍｏ-ｌｉｔｉｏｎ", "Demo-Iition"} {
-				_, err := db.CreateUser(ctx, name, "new@user.io", fakeHash)
+				_, err := testdb.CreateUser(ctx, db, name, "new@user.io", fakeHash)
 				if got := conflictFields(t, err); got != "username" {
 					t.Errorf("sign-up as %q beside a keyless Demo-lition: conflict %q, want username", name, got)
 				}
@@ -283,7 +283,7 @@ func TestUsersWithoutUsernameKey(t *testing.T) {
 					t.Errorf("UserCredentials(%q) = user %d, %v; want %d", cred, c.ID, err, want)
 				}
 			}
-			if _, err := db.CreateUser(ctx, "Legacy name", "new@user.io", fakeHash); conflictFields(t, err) != "username" {
+			if _, err := testdb.CreateUser(ctx, db, "Legacy name", "new@user.io", fakeHash); conflictFields(t, err) != "username" {
 				t.Errorf("sign-up as the trimmed legacy name: %v, want a username conflict", err)
 			}
 			again, err := db.FillUsernameKeys(ctx)

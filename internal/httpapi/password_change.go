@@ -18,15 +18,12 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	tok, replacement, err := s.sessions.New(c.user, r.UserAgent())
+	in := auth.ChangePasswordInput{CurrentPassword: req.CurrentPassword, NewPassword: req.NewPassword}
+	st, err := s.accounts.ChangePassword(r.Context(), c.user, in, s.client(r))
 	if err != nil {
 		return err
 	}
-	in := auth.ChangePasswordInput{CurrentPassword: req.CurrentPassword, NewPassword: req.NewPassword}
-	if err := s.users.ChangePassword(r.Context(), c.user, in, replacement); err != nil {
-		return err
-	}
-	s.cookies.setToken(w, tok, s.sessions.TTL())
+	s.setSession(w, r, st)
 	writeJSON(w, http.StatusOK, userBody{User: &c.user})
 	return nil
 }

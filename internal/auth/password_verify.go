@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
-	"time"
 )
 
 // HashKinds is implemented by hashers that verify more than one kind of hash (Argon2id
@@ -43,8 +41,8 @@ func (s *Service) makeDecoys() error {
 	return nil
 }
 
-// Login returns the user whose username or email is in.Credential (any case) when the
-// password matches, else ErrInvalidCredentials, with the same work, time and answer
+// VerifyPassword returns the user whose username or email is in.Credential (any case)
+// when the password matches, else ErrInvalidCredentials, with the same work, time and answer
 // whether or not the account exists and whatever kind of hash it has.
 //
 // The attempt is reserved on the throttle before any hashing: while the key is blocked
@@ -53,7 +51,7 @@ func (s *Service) makeDecoys() error {
 // The key is the account's (whichever of its names is typed), or, for a browser the
 // account has logged in from before (in.Device), that device's own. A hash in an older
 // algorithm is replaced after a success.
-func (s *Service) Login(ctx context.Context, in LoginInput) (User, error) {
+func (s *Service) VerifyPassword(ctx context.Context, in LoginInput) (User, error) {
 	if err := in.Validate(); err != nil {
 		return User{}, err
 	}
@@ -115,64 +113,4 @@ func (s *Service) spendDecoys(ctx context.Context, checked, pw string) error {
 		}
 	}
 	return nil
-}
-
-// reserve takes a place for one attempt on key, waiting (up to the policy's
-// WaitInFlight) while the places are held by attempts in flight, and returns the
-// function that gives the place back with the attempt's outcome. A blocked key is
-// ETooMany with the wait; so is one whose places stay taken too long.
-func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptOutcome) error, err error) {
-	if s.throttle == nil {
-		return func(AttemptOutcome) error { return nil }, nil
-	}
-	// Waiting is for attempts that run on real CPUs, so it is timed by the real clock;
-	// s.now is the policy's clock (blocks, leases), which tests move by hand.
-	giveUp := time.Now().Add(s.policy.waitInFlight())
-	leave, ok, err := s.queues.wait(ctx, key, s.policy.FreeFailures, giveUp)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, TooMany(time.Second)
-	}
-	pause := 5 * time.Millisecond
-	for {
-		r, err := s.throttle.ReserveLoginAttempt(ctx, key, s.now(), s.policy)
-		if err != nil {
-			leave()
-			return nil, fmt.Errorf("login throttle: %w", err)
-		}
-		if r.Granted {
-			return func(o AttemptOutcome) error {
-				defer leave()
-				// The outcome is recorded even when the client has gone: a guess that
-				// was checked must count, and a place must not stay taken.
-				if err := s.throttle.FinishLoginAttempt(context.WithoutCancel(ctx), key, s.now(), o, s.policy); err != nil {
-					return fmt.Errorf("record login attempt: %w", err)
-				}
-				return nil
-			}, nil
-		}
-		if wait := r.BlockedUntil.Sub(s.now()); wait > 0 {
-			leave()
-			return nil, TooMany(wait)
-		}
-		// Every place is held by an attempt in flight (on another instance, or already
-		// failed here): wait for one to finish, with jitter, so waiters on several
-		// instances do not retry in step.
-		pause = min(2*pause, 80*time.Millisecond)
-		d := pause/2 + rand.N(pause/2+1)
-		if time.Now().Add(d).After(giveUp) {
-			leave()
-			return nil, TooMany(time.Second)
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			leave()
-			return nil, ctx.Err()
-		case <-t.C:
-		}
-	}
 }

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"authme/internal/auth"
+	"authme/internal/login"
+)
+
+// userBody is {"user": {...}} or {"user": null}.
+type userBody struct {
+	User *auth.User `json:"user"`
+}
+
+// handleSessionGet returns the restored user, or null.
+func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
+	var body userBody
+	if c, ok := currentUser(r.Context()); ok {
+		body.User = &c.user
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+type loginRequest struct {
+	Credential string `json:"credential"`
+	Password   string `json:"password"`
+}
+
+// handleLogin checks the credentials and starts a new session.
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
+	var req loginRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	in := auth.LoginInput{Credential: req.Credential, Password: req.Password, Device: s.device.read(r)}
+	a, err := s.accounts.Password(r.Context(), in, s.client(r))
+	s.countLogin(loginOutcome(err))
+	if err != nil {
+		return err
+	}
+	s.setSession(w, r, a.Started)
+	writeJSON(w, http.StatusOK, userBody{User: &a.Started.User})
+	return nil
+}
+
+// client is what a new session records of the request: its browser, and the session
+// it came with (which the new one replaces).
+func (s *Server) client(r *http.Request) login.Client {
+	c := login.Client{UserAgent: r.UserAgent()}
+	if old, ok := currentUser(r.Context()); ok {
+		c.Replaces = old.sessionID
+	}
+	return c
+}
+
+// setSession hands the client a started session's token, and the device cookie that
+// marks this browser as known to the account.
+func (s *Server) setSession(w http.ResponseWriter, r *http.Request, st login.Started) {
+	s.cookies.setToken(w, st.Token, s.sessions.TTL())
+	s.device.set(w, r, st.User)
+}
+
+// loginOutcome names a log-in result for metrics.
+func loginOutcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	switch auth.ErrorCode(err) {
+	case auth.EUnauthorized, auth.EInvalid:
+		return "invalid"
+	case auth.ETooMany:
+		return "throttled"
+	case auth.EUnavailable:
+		return "shed"
+	}
+	return "error"
+}

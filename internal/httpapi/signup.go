@@ -1,0 +1,32 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"authme/internal/auth"
+)
+
+type signupRequest struct {
+	Username string `json:"username"`
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// handleSignup creates a user and logs them in. The account and its session are
+// written in one transaction: a 503 never leaves behind an account whose sign-up the
+// client was told failed.
+func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
+	var req signupRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	in := auth.SignupInput{Username: req.Username, Email: req.Email, Password: req.Password}
+	st, err := s.accounts.Signup(r.Context(), in, s.client(r))
+	if err != nil {
+		return err
+	}
+	s.signedUp()
+	s.setSession(w, r, st)
+	writeJSON(w, http.StatusCreated, userBody{User: &st.User})
+	return nil
+}

@@ -1,0 +1,110 @@
+// Package login owns "a person becomes logged in". Every way in (a password today; a
+// reset link, a second factor or a passkey later) verifies an identity first, then
+// calls start, the one place that writes a session: in one transaction it applies what
+// the way in changes (a new account, a new password), ends what the new session
+// replaces, and records the session row; it returns the user, the session and its
+// signed token, from which the HTTP layer only sets cookies.
+package login
+
+import (
+	"context"
+
+	"authme/internal/auth"
+	"authme/internal/session"
+)
+
+// Store runs a function in one database transaction: every write of fn commits
+// together, or none does.
+type Store interface {
+	InTx(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is what a way in may change in the transaction that starts its session.
+type Tx interface {
+	// CreateUser inserts an account; a taken username or email is an auth.Conflict
+	// naming the fields.
+	CreateUser(ctx context.Context, a auth.NewAccount) (auth.User, error)
+	// SetPasswordHash replaces the user's stored hash.
+	SetPasswordHash(ctx context.Context, userID int64, hash string) error
+	// EndUserSessions ends every session of the user.
+	EndUserSessions(ctx context.Context, userID int64) error
+	// EndSession ends one session, if it is still there.
+	EndSession(ctx context.Context, id string) error
+	// InsertSession records a new session.
+	InsertSession(ctx context.Context, s session.Session) error
+}
+
+// Verifier verifies identities and prepares what a way in writes: the auth package's
+// Service.
+type Verifier interface {
+	VerifyPassword(ctx context.Context, in auth.LoginInput) (auth.User, error)
+	PrepareSignup(ctx context.Context, in auth.SignupInput) (auth.NewAccount, error)
+	PreparePasswordChange(ctx context.Context, u auth.User, in auth.ChangePasswordInput) (string, error)
+}
+
+// Issuer makes a session and its signed token for a user: the session package's
+// Manager.
+type Issuer interface {
+	New(u auth.User, userAgent string) (string, session.Session, error)
+}
+
+// Service logs people in, every way there is.
+type Service struct {
+	verify   Verifier
+	sessions Issuer
+	store    Store
+}
+
+// New returns a Service that verifies with v, issues sessions with i and writes to st.
+func New(v Verifier, i Issuer, st Store) *Service {
+	return &Service{verify: v, sessions: i, store: st}
+}
+
+// Client is what the new session learns of the browser asking for it.
+type Client struct {
+	UserAgent string
+	// Replaces is the session the request came with, if any: every log-in gets a fresh
+	// token, and the old session ends with the new one's start (no fixation).
+	Replaces string
+}
+
+// Started is a session that has begun.
+type Started struct {
+	User    auth.User
+	Session session.Session
+	Token   string
+}
+
+// step is what one way in writes in the session's transaction; it returns who is now
+// logged in.
+type step func(ctx context.Context, tx Tx) (auth.User, error)
+
+// start is the one owner of a new session: one transaction runs the step, ends the
+// session the client replaces, and records the new one.
+func (s *Service) start(ctx context.Context, c Client, st step) (Started, error) {
+	var out Started
+	err := s.store.InTx(ctx, func(tx Tx) error {
+		u, err := st(ctx, tx)
+		if err != nil {
+			return err
+		}
+		tok, sess, err := s.sessions.New(u, c.UserAgent)
+		if err != nil {
+			return err
+		}
+		if c.Replaces != "" {
+			if err := tx.EndSession(ctx, c.Replaces); err != nil {
+				return err
+			}
+		}
+		if err := tx.InsertSession(ctx, sess); err != nil {
+			return err
+		}
+		out = Started{User: u, Session: sess, Token: tok}
+		return nil
+	})
+	if err != nil {
+		return Started{}, err
+	}
+	return out, nil
+}

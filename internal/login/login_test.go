@@ -1,0 +1,140 @@
+package login_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"authme/internal/auth"
+	"authme/internal/login"
+	"authme/internal/session"
+)
+
+type fakeTx struct {
+	writes []string
+	failAt string // the kind of write that fails
+}
+
+func (t *fakeTx) write(w string) error {
+	if t.failAt != "" && strings.HasPrefix(w, t.failAt) {
+		return errors.New("write failed: " + w)
+	}
+	t.writes = append(t.writes, w)
+	return nil
+}
+
+func (t *fakeTx) CreateUser(_ context.Context, a auth.NewAccount) (auth.User, error) {
+	if err := t.write("create " + a.Username + " " + a.PasswordHash); err != nil {
+		return auth.User{}, err
+	}
+	return auth.User{ID: 7, Username: a.Username, Email: a.Email}, nil
+}
+func (t *fakeTx) SetPasswordHash(_ context.Context, id int64, h string) error {
+	return t.write("hash " + h)
+}
+func (t *fakeTx) EndUserSessions(context.Context, int64) error { return t.write("end all") }
+func (t *fakeTx) EndSession(_ context.Context, id string) error {
+	return t.write("end " + id)
+}
+func (t *fakeTx) InsertSession(_ context.Context, s session.Session) error {
+	return t.write("insert " + s.ID + " " + s.UserAgent)
+}
+
+// fakeVerifier accepts the password "right" and hashes by prefixing "h:".
+type fakeVerifier struct{}
+
+func (fakeVerifier) VerifyPassword(_ context.Context, in auth.LoginInput) (auth.User, error) {
+	if in.Password != "right" {
+		return auth.User{}, auth.ErrInvalidCredentials
+	}
+	return auth.User{ID: 1, Username: in.Credential}, nil
+}
+func (fakeVerifier) PrepareSignup(_ context.Context, in auth.SignupInput) (auth.NewAccount, error) {
+	return auth.NewAccount{Username: in.Username, Email: in.Email, PasswordHash: "h:" + in.Password}, nil
+}
+func (fakeVerifier) PreparePasswordChange(_ context.Context, _ auth.User, in auth.ChangePasswordInput) (string, error) {
+	if in.CurrentPassword != "right" {
+		return "", errors.New("wrong current password")
+	}
+	return "h:" + in.NewPassword, nil
+}
+
+// fakeIssuer names each session after its user.
+type fakeIssuer struct{}
+
+func (fakeIssuer) New(u auth.User, ua string) (string, session.Session, error) {
+	id := "s-" + u.Username
+	return "token-" + id, session.Session{ID: id, UserID: u.ID, UserAgent: ua}, nil
+}
+
+// TestStart: every way in writes its changes, ends the session it replaces and records
+// the new one in one transaction, and returns the token; when anything fails, nothing
+// of it is kept.
+func TestStart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		run     func(*login.Service) (login.Started, error)
+		failAt  string
+		want    string // the committed writes, in order
+		wantErr bool
+	}{
+		{"PasswordEndsTheReplacedSession", func(s *login.Service) (login.Started, error) {
+			a, err := s.Password(ctx, auth.LoginInput{Credential: "ann", Password: "right"}, login.Client{UserAgent: "ua", Replaces: "old"})
+			return a.Started, err
+		}, "", "end old|insert s-ann ua", false},
+		{"WrongPasswordWritesNothing", func(s *login.Service) (login.Started, error) {
+			a, err := s.Password(ctx, auth.LoginInput{Credential: "ann", Password: "wrong"}, login.Client{})
+			return a.Started, err
+		}, "", "", true},
+		{"SignupCreatesTheUserWithItsSession", func(s *login.Service) (login.Started, error) {
+			return s.Signup(ctx, auth.SignupInput{Username: "bob", Email: "b@x.io", Password: "pw"}, login.Client{UserAgent: "ua"})
+		}, "", "create bob h:pw|insert s-bob ua", false},
+		{"SignupWhoseSessionFailsKeepsNoAccount", func(s *login.Service) (login.Started, error) {
+			return s.Signup(ctx, auth.SignupInput{Username: "bob", Email: "b@x.io", Password: "pw"}, login.Client{})
+		}, "insert", "", true},
+		{"PasswordChangeEndsEverySessionAndStartsOne", func(s *login.Service) (login.Started, error) {
+			u := auth.User{ID: 1, Username: "ann"}
+			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{UserAgent: "ua", Replaces: "old"})
+		}, "", "hash h:new|end all|insert s-ann ua", false},
+		{"PasswordChangeWhoseSessionFailsKeepsTheOldPassword", func(s *login.Service) (login.Started, error) {
+			u := auth.User{ID: 1, Username: "ann"}
+			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{})
+		}, "insert", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &failingStore{failAt: tt.failAt}
+			s := login.New(fakeVerifier{}, fakeIssuer{}, st)
+			got, err := tt.run(s)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("error %v, want error: %v", err, tt.wantErr)
+			}
+			if w := strings.Join(st.committed, "|"); w != tt.want {
+				t.Errorf("committed %q, want %q", w, tt.want)
+			}
+			if !tt.wantErr && (got.Token != "token-"+got.Session.ID || got.Session.UserID != got.User.ID) {
+				t.Errorf("started %+v: want the session's own token and user", got)
+			}
+		})
+	}
+}
+
+// failingStore runs each transaction on a fakeTx and keeps its writes only when fn
+// succeeds, as a database would; its transactions fail at writes starting with failAt.
+type failingStore struct {
+	committed []string
+	failAt    string
+}
+
+func (s *failingStore) InTx(ctx context.Context, fn func(login.Tx) error) error {
+	tx := &fakeTx{failAt: s.failAt}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	s.committed = append(s.committed, tx.writes...)
+	return nil
+}

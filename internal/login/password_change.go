@@ -1,0 +1,29 @@
+package login
+
+import (
+	"context"
+	"fmt"
+
+	"authme/internal/auth"
+)
+
+// ChangePassword checks u's current password, then, in one transaction, stores the
+// new hash, ends every session of u (on every device) and starts one for this client:
+// a failure leaves the old password and sessions as they were.
+func (s *Service) ChangePassword(ctx context.Context, u auth.User, in auth.ChangePasswordInput, c Client) (Started, error) {
+	hash, err := s.verify.PreparePasswordChange(ctx, u, in)
+	if err != nil {
+		return Started{}, err
+	}
+	c.Replaces = "" // ended with all the others
+	st, err := s.start(ctx, c, func(ctx context.Context, tx Tx) (auth.User, error) {
+		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
+			return auth.User{}, err
+		}
+		return u, tx.EndUserSessions(ctx, u.ID)
+	})
+	if err != nil {
+		return Started{}, fmt.Errorf("change password of user %d: %w", u.ID, err)
+	}
+	return st, nil
+}
