@@ -8,7 +8,7 @@ import (
 
 // commonPasswordsText is the 30,000 most common passwords of zxcvbn's list (ranked from
 // Xato's corpus of 10 million leaked passwords), one per line, lower case. Source and
-// licence: README.md, "Password rules".
+// licence: docs/security-rules.md, "Password rules".
 //
 //go:embed common_passwords.txt
 var commonPasswordsText string
