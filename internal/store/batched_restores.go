@@ -23,56 +23,6 @@ import (
 // SQLite runs in-process, with no round trip to save: it keeps DB.SessionUser's single
 // query, and is never wrapped.
 
-const (
-	// restoreBatchMax bounds one query's id list.
-	restoreBatchMax = 64
-	// restoreQueue is how many lookups may wait for a worker before callers block.
-	restoreQueue = 1024
-)
-
-// batchRestoreQuery loads every listed session with its user. Liveness (expiry, idle
-// time) is checked per lookup in Go, against the caller's own clock readings, exactly as
-// sessionUserQuery's WHERE clause does.
-const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
- WHERE s."id" = ANY($1)`
-
-var errBatcherClosed = errors.New("session restores are closed")
-
-// restoreLookup is one caller's session restore.
-type restoreLookup struct {
-	id             string
-	now, idleSince int64
-	reply          chan restoreReply // buffered: a worker never waits for a caller that gave up
-}
-
-type restoreReply struct {
-	user    auth.User
-	session auth.Session
-	err     error
-}
-
-// sessionRow is one row of batchRestoreQuery.
-type sessionRow struct {
-	userID            int64
-	expires, lastSeen int64
-	username, email   string
-}
-
-// answer is l's reply given the rows (or error) of the query that looked it up.
-func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreReply {
-	if err != nil {
-		return restoreReply{err: err}
-	}
-	r, ok := rows[l.id]
-	if !ok || r.expires <= l.now || r.lastSeen <= l.idleSince {
-		return restoreReply{err: auth.ErrNotFound}
-	}
-	return restoreReply{
-		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email},
-		session: auth.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
-	}
-}
-
 // BatchedRestores is a PostgreSQL DB as a session store whose restores (SessionUser)
 // share round trips under load; every other session method is the DB's own. It runs
 // workers: Close stops them. The wiring chooses it for PostgreSQL and gives SQLite the
@@ -138,6 +88,105 @@ func (b *BatchedRestores) SessionUser(ctx context.Context, id string, now, idleS
 		return auth.User{}, auth.Session{}, b.db.wrap(err, "load session")
 	}
 	return u, s, err
+}
+
+// RestoreStats describes batched restores: Lookups restores answered in Queries queries
+// (their ratio is the mean batch size), and Waiting queued for a worker now.
+type RestoreStats struct {
+	Lookups, Queries int64
+	Waiting          int
+}
+
+// Stats reads the counters, for metrics.
+func (b *BatchedRestores) Stats() RestoreStats {
+	return RestoreStats{Lookups: b.lookups.Load(), Queries: b.queries.Load(), Waiting: len(b.queue)}
+}
+
+// The rest of the session store is the database's own.
+
+// CreateSession is DB.CreateSession.
+func (b *BatchedRestores) CreateSession(ctx context.Context, s auth.Session) error {
+	return b.db.CreateSession(ctx, s)
+}
+
+// TouchSession is DB.TouchSession.
+func (b *BatchedRestores) TouchSession(ctx context.Context, id string, now time.Time) error {
+	return b.db.TouchSession(ctx, id, now)
+}
+
+// DeleteSession is DB.DeleteSession.
+func (b *BatchedRestores) DeleteSession(ctx context.Context, id string) error {
+	return b.db.DeleteSession(ctx, id)
+}
+
+// UserSessions is DB.UserSessions.
+func (b *BatchedRestores) UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]auth.Session, error) {
+	return b.db.UserSessions(ctx, userID, now, idleSince)
+}
+
+// DeleteUserSession is DB.DeleteUserSession.
+func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
+	return b.db.DeleteUserSession(ctx, userID, id)
+}
+
+// DeleteOtherSessions is DB.DeleteOtherSessions.
+func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
+	return b.db.DeleteOtherSessions(ctx, userID, keep)
+}
+
+// PurgeExpiredSessions is DB.PurgeExpiredSessions.
+func (b *BatchedRestores) PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	return b.db.PurgeExpiredSessions(ctx, now, idleSince)
+}
+
+const (
+	// restoreBatchMax bounds one query's id list.
+	restoreBatchMax = 64
+	// restoreQueue is how many lookups may wait for a worker before callers block.
+	restoreQueue = 1024
+)
+
+// batchRestoreQuery loads every listed session with its user. Liveness (expiry, idle
+// time) is checked per lookup in Go, against the caller's own clock readings, exactly as
+// sessionUserQuery's WHERE clause does.
+const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+ WHERE s."id" = ANY($1)`
+
+var errBatcherClosed = errors.New("session restores are closed")
+
+// restoreLookup is one caller's session restore.
+type restoreLookup struct {
+	id             string
+	now, idleSince int64
+	reply          chan restoreReply // buffered: a worker never waits for a caller that gave up
+}
+
+type restoreReply struct {
+	user    auth.User
+	session auth.Session
+	err     error
+}
+
+// sessionRow is one row of batchRestoreQuery.
+type sessionRow struct {
+	userID            int64
+	expires, lastSeen int64
+	username, email   string
+}
+
+// answer is l's reply given the rows (or error) of the query that looked it up.
+func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreReply {
+	if err != nil {
+		return restoreReply{err: err}
+	}
+	r, ok := rows[l.id]
+	if !ok || r.expires <= l.now || r.lastSeen <= l.idleSince {
+		return restoreReply{err: auth.ErrNotFound}
+	}
+	return restoreReply{
+		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email},
+		session: auth.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
+	}
 }
 
 // lookup restores one session: at once when a slot is free and nobody is queued,
@@ -260,53 +309,4 @@ func (b *BatchedRestores) query(ctx context.Context, ids []string) (map[string]s
 		found[id] = r
 	}
 	return found, rs.Err()
-}
-
-// RestoreStats describes batched restores: Lookups restores answered in Queries queries
-// (their ratio is the mean batch size), and Waiting queued for a worker now.
-type RestoreStats struct {
-	Lookups, Queries int64
-	Waiting          int
-}
-
-// Stats reads the counters, for metrics.
-func (b *BatchedRestores) Stats() RestoreStats {
-	return RestoreStats{Lookups: b.lookups.Load(), Queries: b.queries.Load(), Waiting: len(b.queue)}
-}
-
-// The rest of the session store is the database's own.
-
-// CreateSession is DB.CreateSession.
-func (b *BatchedRestores) CreateSession(ctx context.Context, s auth.Session) error {
-	return b.db.CreateSession(ctx, s)
-}
-
-// TouchSession is DB.TouchSession.
-func (b *BatchedRestores) TouchSession(ctx context.Context, id string, now time.Time) error {
-	return b.db.TouchSession(ctx, id, now)
-}
-
-// DeleteSession is DB.DeleteSession.
-func (b *BatchedRestores) DeleteSession(ctx context.Context, id string) error {
-	return b.db.DeleteSession(ctx, id)
-}
-
-// UserSessions is DB.UserSessions.
-func (b *BatchedRestores) UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]auth.Session, error) {
-	return b.db.UserSessions(ctx, userID, now, idleSince)
-}
-
-// DeleteUserSession is DB.DeleteUserSession.
-func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
-	return b.db.DeleteUserSession(ctx, userID, id)
-}
-
-// DeleteOtherSessions is DB.DeleteOtherSessions.
-func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
-	return b.db.DeleteOtherSessions(ctx, userID, keep)
-}
-
-// PurgeExpiredSessions is DB.PurgeExpiredSessions.
-func (b *BatchedRestores) PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	return b.db.PurgeExpiredSessions(ctx, now, idleSince)
 }
