@@ -4,23 +4,36 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"authme/internal/testdb"
 )
 
 var metricsRE = regexp.MustCompile(`metrics on (http://\S+/metrics)`)
 
-// TestMetricsEndpoint drives traffic through the public port, then scrapes the separate
-// metrics listener and checks that the counters moved.
+// TestMetricsEndpoint drives traffic through the public port, on each database, then
+// scrapes the separate metrics listener and checks that the counters moved.
 func TestMetricsEndpoint(t *testing.T) {
-	url, out, _ := startServer(t, map[string]string{
-		"DB_FILE":      filepath.Join(t.TempDir(), "m.db"),
-		"METRICS_ADDR": "127.0.0.1:0",
-	})
+	for _, tg := range testdb.Targets(t) {
+		t.Run(tg.Dialect, func(t *testing.T) {
+			o := tg.Options(t)
+			checkMetrics(t, tg.Dialect, map[string]string{
+				"DB_FILE": o.File, "DATABASE_URL": o.DatabaseURL, "SCHEMA": o.Schema,
+				"METRICS_ADDR": "127.0.0.1:0",
+			})
+		})
+	}
+}
+
+// checkMetrics starts the server with env, logs in and restores the session, and checks
+// the metrics the traffic must have moved.
+func checkMetrics(t *testing.T, dialect string, env map[string]string) {
+	t.Helper()
+	url, out, _ := startServer(t, env)
 	var metricsURL string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		if m := metricsRE.FindStringSubmatch(out.String()); m != nil {
@@ -62,6 +75,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	if got := login("wrong-password"); got != 401 {
 		t.Fatalf("bad login = %d", got)
 	}
+	if res, err := c.Get(url + "/api/session"); err != nil || res.StatusCode != 200 {
+		t.Fatalf("session restore = %v, %v", res, err)
+	} else {
+		res.Body.Close()
+	}
 
 	// The public port does not serve metrics.
 	if res, err := http.Get(url + "/metrics"); err != nil || res.StatusCode != 404 {
@@ -87,6 +105,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		{`authme_password_hash_queue_depth`, 0},
 		{`go_sql_max_open_connections{db_name="authme"}`, 1},
 		{`authme_session_restore_queries_total`, 0}, // SQLite does not batch: present, at 0
+		{`authme_session_restore_queue_depth`, 0},
 		{`go_goroutines`, 1},
 	} {
 		v, ok := sample(text, c.series)
@@ -97,6 +116,15 @@ func TestMetricsEndpoint(t *testing.T) {
 		if v < c.min {
 			t.Errorf("%s = %v, want at least %v", c.series, v, c.min)
 		}
+	}
+	// PostgreSQL's restores go through the batcher (the restore above at least); SQLite's
+	// never do.
+	lookups, _ := sample(text, `authme_session_restore_lookups_total`)
+	if dialect == "postgres" && lookups < 1 {
+		t.Errorf("authme_session_restore_lookups_total = %v on PostgreSQL after a restore; want at least 1", lookups)
+	}
+	if dialect == "sqlite" && lookups != 0 {
+		t.Errorf("authme_session_restore_lookups_total = %v on SQLite; want 0", lookups)
 	}
 	if res, err := http.Get(strings.TrimSuffix(metricsURL, "/metrics") + "/debug/pprof/"); err != nil || res.StatusCode != 200 {
 		t.Errorf("pprof index: %v %v", res.StatusCode, err)

@@ -39,18 +39,11 @@ const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."em
  WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`
 
 // SessionUser loads a live session and its user: one indexed lookup, joined. The
-// session comes back with its id, user and last-seen time. On PostgreSQL concurrent
-// calls share round trips (see restoreBatcher).
+// session comes back with its id, user and last-seen time. (BatchedRestores shares
+// these lookups' round trips on a busy PostgreSQL.)
 func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, session.Session, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	if db.restores != nil {
-		u, s, err := db.restores.lookup(ctx, id, now, idleSince)
-		if err != nil && !errors.Is(err, auth.ErrNotFound) {
-			return auth.User{}, session.Session{}, db.wrap(err, "load session")
-		}
-		return u, s, err
-	}
 	st, err := db.prepared(ctx, sessionUserQuery)
 	if err != nil {
 		return auth.User{}, session.Session{}, db.wrap(err, "load session")

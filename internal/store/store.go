@@ -38,8 +38,6 @@ type DB struct {
 	schema  string
 	timeout time.Duration
 	stmts   sync.Map // query text → *sql.Stmt, for the statements on the request path
-	// restores batches session restores into shared round trips (PostgreSQL only).
-	restores *restoreBatcher
 }
 
 // Open opens the database and checks that it answers.
@@ -62,11 +60,6 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	if err := db.Ping(ctx); err != nil {
 		db.sql.Close()
 		return nil, err
-	}
-	if db.d.name == "postgres" {
-		// Half the pool: batches keep restores to a few round trips at a time, and the
-		// other connections stay free for log-ins, sign-ups and last-seen writes.
-		db.restores = newRestoreBatcher(db, max(1, db.sql.Stats().MaxOpenConnections/2))
 	}
 	return db, nil
 }
@@ -120,13 +113,8 @@ func openPostgres(o Options) (*sql.DB, error) {
 	return db, nil
 }
 
-// Close stops the restore batcher and closes the pool.
-func (db *DB) Close() error {
-	if db.restores != nil {
-		db.restores.close()
-	}
-	return db.sql.Close()
-}
+// Close closes the pool.
+func (db *DB) Close() error { return db.sql.Close() }
 
 // prepared returns query as a prepared statement, preparing it on first use, so the hot
 // queries are parsed once per connection instead of once per call.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,14 +14,126 @@ import (
 
 // On PostgreSQL every session restore is a round trip, and on a busy server the cost of
 // a round trip (a write and a read on each side, and a wake-up of the server process)
-// outweighs the index lookup it carries. restoreBatcher lets a few restore queries run
+// outweighs the index lookup it carries. BatchedRestores lets a few restore queries run
 // at once (slots). A restore that finds a free slot and nobody waiting runs its query
 // itself, so a quiet server pays nothing extra. Otherwise it queues, and a worker, once
 // it gets a slot, takes everything queued (up to restoreBatchMax) and answers it with
 // one `WHERE "id" = ANY($1)`: under load a batch grows by itself to the restores that
 // arrived during the previous round trips.
 //
-// SQLite runs in-process, with no round trip to save, and keeps the single query.
+// SQLite runs in-process, with no round trip to save: it keeps DB.SessionUser's single
+// query, and is never wrapped.
+
+// BatchedRestores is a PostgreSQL DB as a session store whose restores (SessionUser)
+// share round trips under load; every other session method is the DB's own. It runs
+// workers: Close stops them. The wiring chooses it for PostgreSQL and gives SQLite the
+// plain DB.
+type BatchedRestores struct {
+	db    *DB
+	slots chan struct{} // one token per restore query running
+	queue chan *restoreLookup
+	stop  chan struct{}
+	once  sync.Once // Close may be called again, as sql.DB.Close may
+	wg    sync.WaitGroup
+	// lookups and queries count restores answered and the queries that answered them
+	// (see Stats).
+	lookups, queries atomic.Int64
+}
+
+// BatchRestores wraps db, which must be PostgreSQL (the batch query takes an array),
+// and starts its workers. It allows half the pool's connections for restore queries at
+// once: batches keep restores to a few round trips at a time, and the other connections
+// stay free for log-ins, sign-ups and last-seen writes.
+func BatchRestores(db *DB) (*BatchedRestores, error) {
+	if db.d.name != "postgres" {
+		return nil, fmt.Errorf("batch session restores: %s has no round trip to save; use the database itself", db.d.name)
+	}
+	slots := max(1, db.sql.Stats().MaxOpenConnections/2)
+	b := &BatchedRestores{
+		db:    db,
+		slots: make(chan struct{}, slots),
+		queue: make(chan *restoreLookup, restoreQueue),
+		stop:  make(chan struct{}),
+	}
+	b.wg.Add(slots)
+	for range slots {
+		go b.work()
+	}
+	return b, nil
+}
+
+// Close stops the workers; lookups still queued are answered with an error, and later
+// restores fail at once. The database stays open: whoever opened it closes it, after.
+func (b *BatchedRestores) Close() error {
+	b.once.Do(func() {
+		close(b.stop)
+		b.wg.Wait()
+		for {
+			select {
+			case l := <-b.queue:
+				l.reply <- restoreReply{err: errBatcherClosed}
+			default:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// SessionUser is DB.SessionUser, its query shared with the restores queued beside it.
+func (b *BatchedRestores) SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, session.Session, error) {
+	ctx, cancel := b.db.deadline(ctx)
+	defer cancel()
+	u, s, err := b.lookup(ctx, id, now, idleSince)
+	if err != nil && !errors.Is(err, auth.ErrNotFound) {
+		return auth.User{}, session.Session{}, b.db.wrap(err, "load session")
+	}
+	return u, s, err
+}
+
+// RestoreStats describes batched restores: Lookups restores answered in Queries queries
+// (their ratio is the mean batch size), and Waiting queued for a worker now.
+type RestoreStats struct {
+	Lookups, Queries int64
+	Waiting          int
+}
+
+// Stats reads the counters, for metrics.
+func (b *BatchedRestores) Stats() RestoreStats {
+	return RestoreStats{Lookups: b.lookups.Load(), Queries: b.queries.Load(), Waiting: len(b.queue)}
+}
+
+// The rest of the session store is the database's own.
+
+// TouchSession is DB.TouchSession.
+func (b *BatchedRestores) TouchSession(ctx context.Context, id string, now time.Time) error {
+	return b.db.TouchSession(ctx, id, now)
+}
+
+// DeleteSession is DB.DeleteSession.
+func (b *BatchedRestores) DeleteSession(ctx context.Context, id string) error {
+	return b.db.DeleteSession(ctx, id)
+}
+
+// UserSessions is DB.UserSessions.
+func (b *BatchedRestores) UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]session.Session, error) {
+	return b.db.UserSessions(ctx, userID, now, idleSince)
+}
+
+// DeleteUserSession is DB.DeleteUserSession.
+func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
+	return b.db.DeleteUserSession(ctx, userID, id)
+}
+
+// DeleteOtherSessions is DB.DeleteOtherSessions.
+func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
+	return b.db.DeleteOtherSessions(ctx, userID, keep)
+}
+
+// PurgeExpiredSessions is DB.PurgeExpiredSessions.
+func (b *BatchedRestores) PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
+	return b.db.PurgeExpiredSessions(ctx, now, idleSince)
+}
 
 const (
 	// restoreBatchMax bounds one query's id list.
@@ -35,7 +148,7 @@ const (
 const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
  WHERE s."id" = ANY($1)`
 
-var errBatcherClosed = errors.New("database is closed")
+var errBatcherClosed = errors.New("session restores are closed")
 
 // restoreLookup is one caller's session restore.
 type restoreLookup struct {
@@ -72,53 +185,9 @@ func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreRep
 	}
 }
 
-type restoreBatcher struct {
-	db    *DB
-	slots chan struct{} // one token per restore query running
-	queue chan *restoreLookup
-	stop  chan struct{}
-	once  sync.Once // close may be called again, as sql.DB.Close may
-	wg    sync.WaitGroup
-	// lookups and queries count restores answered and the queries that answered them
-	// (see DB.RestoreStats).
-	lookups, queries atomic.Int64
-}
-
-// newRestoreBatcher allows slots restore queries at once, and starts one worker per slot
-// to run the batches.
-func newRestoreBatcher(db *DB, slots int) *restoreBatcher {
-	b := &restoreBatcher{
-		db:    db,
-		slots: make(chan struct{}, slots),
-		queue: make(chan *restoreLookup, restoreQueue),
-		stop:  make(chan struct{}),
-	}
-	b.wg.Add(slots)
-	for range slots {
-		go b.work()
-	}
-	return b
-}
-
-// close stops the workers; lookups still queued are answered with an error.
-func (b *restoreBatcher) close() {
-	b.once.Do(func() {
-		close(b.stop)
-		b.wg.Wait()
-		for {
-			select {
-			case l := <-b.queue:
-				l.reply <- restoreReply{err: errBatcherClosed}
-			default:
-				return
-			}
-		}
-	})
-}
-
 // lookup restores one session: at once when a slot is free and nobody is queued,
 // otherwise in the next batch. ctx carries the call's deadline.
-func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince time.Time) (auth.User, session.Session, error) {
+func (b *BatchedRestores) lookup(ctx context.Context, id string, now, idleSince time.Time) (auth.User, session.Session, error) {
 	select {
 	case <-b.stop:
 		return auth.User{}, session.Session{}, errBatcherClosed
@@ -162,7 +231,7 @@ func (b *restoreBatcher) lookup(ctx context.Context, id string, now, idleSince t
 
 // work answers queued lookups in batches: it waits for one, then for a slot, and only
 // then takes the rest, so a batch holds everything that queued while the slots were busy.
-func (b *restoreBatcher) work() {
+func (b *BatchedRestores) work() {
 	defer b.wg.Done()
 	batch := make([]*restoreLookup, 0, restoreBatchMax)
 	for {
@@ -194,7 +263,7 @@ func (b *restoreBatcher) work() {
 }
 
 // answer runs one query for batch and replies to each lookup in it.
-func (b *restoreBatcher) answer(batch []*restoreLookup) {
+func (b *BatchedRestores) answer(batch []*restoreLookup) {
 	ids := make([]string, len(batch))
 	for i, l := range batch {
 		ids[i] = l.id
@@ -210,13 +279,13 @@ func (b *restoreBatcher) answer(batch []*restoreLookup) {
 	}
 }
 
-func (b *restoreBatcher) count(lookups int) {
+func (b *BatchedRestores) count(lookups int) {
 	b.queries.Add(1)
 	b.lookups.Add(int64(lookups))
 }
 
 // query loads the sessions ids name, with their users, by id.
-func (b *restoreBatcher) query(ctx context.Context, ids []string) (map[string]sessionRow, error) {
+func (b *BatchedRestores) query(ctx context.Context, ids []string) (map[string]sessionRow, error) {
 	st, err := b.db.prepared(ctx, batchRestoreQuery)
 	if err != nil {
 		return nil, err
@@ -236,20 +305,4 @@ func (b *restoreBatcher) query(ctx context.Context, ids []string) (map[string]se
 		found[id] = r
 	}
 	return found, rs.Err()
-}
-
-// RestoreStats describes the PostgreSQL restore batcher: Lookups restores answered in
-// Queries queries (their ratio is the mean batch size), and Waiting queued for a worker
-// now. All are 0 on SQLite, which does not batch.
-type RestoreStats struct {
-	Lookups, Queries int64
-	Waiting          int
-}
-
-// RestoreStats reads the batcher's counters.
-func (db *DB) RestoreStats() RestoreStats {
-	if db.restores == nil {
-		return RestoreStats{}
-	}
-	return RestoreStats{Lookups: db.restores.lookups.Load(), Queries: db.restores.queries.Load(), Waiting: len(db.restores.queue)}
 }
