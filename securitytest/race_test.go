@@ -59,16 +59,19 @@ func TestConcurrentGuessesAreReservedBeforeHashing(t *testing.T) {
 				pws[i] = "wrong guess " + strconv.Itoa(i)
 			}
 			got := burst(t, c, a.URL, "Demo-lition", pws)
-			checked := count(got, 401)
-			t.Logf("40 concurrent: %d × 401, %d × 429", checked, count(got, 429))
+			// A granted attempt is answered 401, or 503 when the hashing gate sheds it
+			// on a slow machine (the race detector, a loaded CI): either way it held one
+			// of the places, and a checked guess counts as a failure.
+			checked := count(got, 401) + count(got, 503)
+			t.Logf("40 concurrent: %d × 401, %d × 503, %d × 429", count(got, 401), count(got, 503), count(got, 429))
 			if checked > auth.DefaultThrottle.FreeFailures {
 				t.Fatalf("%d passwords checked in a burst of 40, want at most the %d free (statuses %v)", checked, auth.DefaultThrottle.FreeFailures, got)
 			}
 			if count(got, 429)+checked != len(got) {
-				t.Fatalf("statuses %v: want only 401 and 429", got)
+				t.Fatalf("statuses %v: want only 401 (or 503) and 429", got)
 			}
-			if n, _, err := db.LoginThrottleState(t.Context(), "u:1"); err != nil || n != checked {
-				t.Errorf("failures recorded %d (%v), want the %d checked", n, err, checked)
+			if n, _, err := db.LoginThrottleState(t.Context(), "u:1"); err != nil || n < count(got, 401) || n > checked {
+				t.Errorf("failures recorded %d (%v), want between the %d answered 401 and the %d checked", n, err, count(got, 401), checked)
 			}
 			if r := c.login(a.URL, "demo@user.io", "password"); r.status != 429 {
 				t.Fatalf("right password after the burst: %d, want 429", r.status)

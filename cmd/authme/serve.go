@@ -26,7 +26,8 @@ const ShutdownTimeout = 10 * time.Second
 // hashQueueWait is the longest a log-in waits for a hashing slot before getting 503.
 const hashQueueWait = 2 * time.Second
 
-// serve is the seed's bin/www: check the database, prepare it in development, listen.
+// serve is the seed's bin/www: check the database, prepare it in development, wire the
+// server over it, listen until ctx ends, then finish in-flight requests.
 func (e env) serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -34,11 +35,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError("serve: " + err.Error())
 	}
-	if e.cfg.JWTSecretGenerated {
-		e.log.Warn("JWT_SECRET is not set: using a random secret for this process, so sessions end when it stops; set JWT_SECRET (openssl rand -base64 48) to keep them")
-	} else if len(e.cfg.JWTSecret) < 32 {
-		e.log.Warn("JWT_SECRET is shorter than 32 bytes; production refuses it (make one with openssl rand -base64 48)")
-	}
+	e.warnAboutSecret()
 
 	db, err := e.openStore(ctx)
 	if err != nil {
@@ -49,48 +46,64 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err := e.prepareDatabase(ctx, db, *migrate || !e.cfg.IsProduction()); err != nil {
 		return err
 	}
+	a, err := e.wire(db)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	debug.FreeOSMemory() // the start-up hashes (decoys, seeding) are garbage now
+	return e.listenAndServe(ctx, a)
+}
+
+func (e env) warnAboutSecret() {
+	if e.cfg.JWTSecretGenerated {
+		e.log.Warn("JWT_SECRET is not set: using a random secret for this process, so sessions end when it stops; set JWT_SECRET (openssl rand -base64 48) to keep them")
+	} else if len(e.cfg.JWTSecret) < 32 {
+		e.log.Warn("JWT_SECRET is shorter than 32 bytes; production refuses it (make one with openssl rand -base64 48)")
+	}
+}
+
+// app is what serve runs over an open database.
+type app struct {
+	handler    http.Handler
+	metrics    *metrics.Metrics            // nil without METRICS_ADDR
+	background []func(ctx context.Context) // loops that run until shutdown
+	close      func()                      // stops what wire started, before the database closes
+}
+
+// wire builds the server over db: hashing, the services, the HTTP handler and the
+// background loops.
+func (e env) wire(db *store.DB) (*app, error) {
+	a := &app{close: func() {}}
 	// PostgreSQL restores share round trips under load; SQLite's have none to share.
 	var sessionStore session.Store = db
 	var restores *store.BatchedRestores
 	if db.Dialect() == "postgres" {
+		var err error
 		if restores, err = store.BatchRestores(db); err != nil {
-			return err
+			return nil, err
 		}
-		defer restores.Close() // before db.Close: deferred after it
+		a.close = func() { restores.Close() }
 		sessionStore = restores
 	}
-
 	gate := password.NewGate(e.cfg.HashConcurrency, e.cfg.HashQueue, hashQueueWait)
 	// Hashing buffers are garbage once a burst of log-ins ends: give them back to the OS
 	// then, rather than holding 7 MiB a hash until the next collection.
 	gate.OnIdle(250*time.Millisecond, debug.FreeOSMemory)
-	var m *metrics.Metrics
 	if e.cfg.MetricsAddr != "" {
-		m = metrics.New(metrics.Sources{
-			DB:             db.SQL(),
-			ActiveSessions: db.CountLiveSessions,
-			HashQueue:      gate.Waiting,
-			HashRunning:    gate.Running,
-			RestoreStats: func() (int64, int64, int) {
-				if restores == nil {
-					return 0, 0, 0 // present on SQLite too, at 0
-				}
-				s := restores.Stats()
-				return s.Lookups, s.Queries, s.Waiting
-			},
-		})
-		gate.ObserveWait(m.ObserveHashWait)
+		a.metrics = newMetrics(db, gate, restores)
 	}
+
 	users, err := auth.NewService(db, e.hasher(), e.log,
 		auth.WithHashGate(gate), auth.WithThrottle(db, auth.DefaultThrottle))
 	if err != nil {
-		return err
+		a.close()
+		return nil, err
 	}
 	sessions := session.NewManager(sessionStore, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, e.cfg.SessionIdleTimeout, time.Now)
-	accounts := login.New(users, sessions, db)
 	deps := httpapi.Deps{
 		Log:        e.log,
-		Accounts:   accounts,
+		Accounts:   login.New(users, sessions, db),
 		Sessions:   sessions,
 		CSRFKey:    e.cfg.JWTSecret,
 		Production: e.cfg.IsProduction(),
@@ -100,34 +113,55 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Origins:    e.cfg.CORSOrigins,
 		IPv6Prefix: e.cfg.LoginIPv6Prefix,
 	}
-	var addresses *store.AddressThrottle
+	a.background = append(a.background, func(ctx context.Context) { sessions.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	if e.cfg.LoginRatePerMinute > 0 {
-		addresses = db.AddressThrottle(e.cfg.LoginRatePerMinute, e.cfg.LoginRateBurst, time.Now)
+		addresses := db.AddressThrottle(e.cfg.LoginRatePerMinute, e.cfg.LoginRateBurst, time.Now)
 		deps.AddressLimiter = addresses
+		a.background = append(a.background, func(ctx context.Context) { addresses.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	}
-	if m != nil {
+	if m := a.metrics; m != nil {
+		gate.ObserveWait(m.ObserveHashWait)
 		deps.Observe, deps.CountLogin, deps.CountSignup = m.ObserveRequest, m.CountLogin, m.CountSignup
 	}
-	handler := httpapi.NewServer(deps)
+	a.handler = httpapi.NewServer(deps)
+	return a, nil
+}
 
-	debug.FreeOSMemory() // the start-up hashes (dummy hash, seeding) are garbage now
+// newMetrics reads the database pool, the live sessions, the hashing gate and, on
+// PostgreSQL, the batched restores.
+func newMetrics(db *store.DB, gate *password.Gate, restores *store.BatchedRestores) *metrics.Metrics {
+	return metrics.New(metrics.Sources{
+		DB:             db.SQL(),
+		ActiveSessions: db.CountLiveSessions,
+		HashQueue:      gate.Waiting,
+		HashRunning:    gate.Running,
+		RestoreStats: func() (int64, int64, int) {
+			if restores == nil {
+				return 0, 0, 0 // present on SQLite too, at 0
+			}
+			s := restores.Stats()
+			return s.Lookups, s.Queries, s.Waiting
+		},
+	})
+}
 
+// listenAndServe serves a until ctx ends, with its background loops and metrics, then
+// gives in-flight requests ShutdownTimeout to finish.
+func (e env) listenAndServe(ctx context.Context, a *app) error {
 	ln, err := net.Listen("tcp", e.cfg.ListenAddr())
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", e.cfg.ListenAddr(), err)
 	}
-	srv := httpapi.NewHTTPServer(handler)
-
+	srv := httpapi.NewHTTPServer(a.handler)
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
-	go sessions.PurgeLoop(bg, 10*time.Minute, e.log)
-	if addresses != nil {
-		go addresses.PurgeLoop(bg, 10*time.Minute, e.log)
+	for _, loop := range a.background {
+		go loop(bg)
 	}
-
-	if m != nil {
-		stopMetrics, err := e.serveMetrics(m)
+	if a.metrics != nil {
+		stopMetrics, err := e.serveMetrics(a.metrics)
 		if err != nil {
+			ln.Close()
 			return err
 		}
 		defer stopMetrics()
@@ -136,7 +170,6 @@ func (e env) serve(ctx context.Context, args []string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	e.log.Info(fmt.Sprintf("Listening on port %d...", ln.Addr().(*net.TCPAddr).Port), "addr", ln.Addr().String())
-
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
