@@ -174,7 +174,7 @@ func TestFailureCountStopsAtTheLongestWait(t *testing.T) {
 			a := start(t, db, options{clock: clk})
 			c := newClient(t, a.URL)
 			checked := 0
-			for i := 0; checked < 40; i++ {
+			for i := 0; checked < 20; i++ {
 				r := c.login(a.URL, "FakeUser1", "wrong "+strconv.Itoa(i))
 				switch r.status {
 				case 401:
@@ -194,7 +194,7 @@ func TestFailureCountStopsAtTheLongestWait(t *testing.T) {
 				t.Fatal(err)
 			}
 			if want := auth.DefaultThrottle.MaxFailures(); n != want {
-				t.Errorf("count after 40 failures: %d, want it to stop at %d (the first 15-minute wait)", n, want)
+				t.Errorf("count after 20 failures: %d, want it to stop at %d (the first 15-minute wait)", n, want)
 			}
 			if wait := until.Sub(clk.Now()); wait > 15*time.Minute+time.Second {
 				t.Errorf("blocked for %v, want at most 15 minutes", wait)
