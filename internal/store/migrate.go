@@ -2,26 +2,26 @@ package store
 
 // authme keeps its own migration runner rather than goose (github.com/pressly/goose/v3,
 // Provider API, weighed at v3.30.0). goose's footprint is small (it adds go-retry,
-// multierr and interpolate), but it would remove the least code and lose features:
+// multierr and interpolate), but it would remove little code and lose two features:
 //
 //   - SQLite: goose has no lock for it (lock.NewPostgresSessionLocker is PostgreSQL's;
-//     SQLite locking is an open goose issue). Provider.Up lists the applied versions before
-//     its per-migration transactions, so three processes migrating one fresh file together
-//     ran the same CREATE TABLE twice and failed ("table \"Users\" already exists") in 2
-//     of 5 tries. Here each migration re-reads the ledger inside its own IMMEDIATE
-//     transaction, so concurrent runs apply each migration once
-//     (TestMigrate/ConcurrentMigratesApplyEachOnce).
+//     SQLite locking is open goose issue #1022). Provider.Up lists the applied versions
+//     before its per-migration transactions, so three Providers, each on its own pool as
+//     three processes would be, migrating one fresh file together ran the same CREATE
+//     TABLE twice and failed ("table \"Users\" already exists") in 2 of 5 tries. Here
+//     each migration re-reads the ledger inside its own IMMEDIATE transaction, so
+//     concurrent runs apply each migration once (TestMigrate/ConcurrentMigratesApplyEachOnce).
 //   - Adopting Express tables: goose's ledger has no "adopted" flag, and a Go migration
-//     cannot tell goose what it recorded, so `migrate status` would need this ledger
-//     anyway, beside goose's: two ledgers to keep in step, plus a one-time copy of
-//     today's "AuthmeMigrations" rows into goose's table.
-//   - The seeds share this ledger's lock and schema set-up (inTx, prepareSchema), so
-//     those stay whatever runs the migrations.
-//   - goose wants one NNNNN_name.sql file per version with -- +goose Up/Down sections and
+//     cannot pass one to goose's Store.Insert, so `migrate status` would still need this
+//     ledger beside goose's: two ledgers to keep in step, plus a one-time copy of today's
+//     "AuthmeMigrations" rows into goose's table.
+//   - The seeds share this ledger's lock and schema set-up (inTx, prepareSchema), so those
+//     stay whatever runs the migrations.
+//   - goose wants one NNNN_name.sql file per version with -- +goose Up/Down sections, and
 //     keeps a package-level registry of Go migrations (switched off per Provider).
 //
 // What goose would replace (reading the files, ~50 lines; the up/down loop, ~60) is about
-// what the adapter, the ledger copy and the adoption hook would add back.
+// what the adapter, the ledger copy and the adoption step would add back.
 
 import (
 	"context"
