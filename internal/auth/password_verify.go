@@ -68,27 +68,20 @@ func (s *Service) VerifyPassword(ctx context.Context, in LoginInput) (User, erro
 	if err != nil {
 		return User{}, err
 	}
-	hash, kind := "", ""
-	if found {
-		hash, kind = c.PasswordHash, s.kindOf(c.PasswordHash)
-	}
-	ok, rehash := false, false
-	if found {
-		if ok, rehash, err = s.verify(ctx, hash, in.Password); err != nil {
-			finish(AttemptAbandoned)
-			return User{}, fmt.Errorf("login: %w", err)
-		}
+	ok, rehash, counted, err := s.checkPassword(ctx, c, found, in.Password)
+	if err != nil && !counted {
+		finish(AttemptAbandoned)
+		return User{}, fmt.Errorf("login: %w", err)
 	}
 	if !ok {
-		// The failure is recorded after the decoys, so that a wait it starts runs from
-		// the answer, as the client sees it; and it is recorded even when a decoy could
-		// not run, since the guess was checked.
-		decoyErr := s.spendDecoys(ctx, kind, in.Password)
+		// The failure is recorded after every hash has run, so that a wait it starts
+		// runs from the answer, as the client sees it; and it is recorded even when a
+		// decoy could not run, since the guess was checked.
 		if err := finish(AttemptFailed); err != nil {
 			return User{}, err
 		}
-		if decoyErr != nil {
-			return User{}, fmt.Errorf("login: %w", decoyErr)
+		if err != nil {
+			return User{}, fmt.Errorf("login: %w", err)
 		}
 		return User{}, ErrInvalidCredentials
 	}
@@ -101,16 +94,40 @@ func (s *Service) VerifyPassword(ctx context.Context, in LoginInput) (User, erro
 	return c.User, nil
 }
 
-// spendDecoys verifies pw against the decoy of every kind but checked ("" when no hash
-// was checked: an unknown name).
-func (s *Service) spendDecoys(ctx context.Context, checked, pw string) error {
+// checkPassword verifies pw once against each kind of hash, in a fixed order of kinds:
+// against the account's own hash for its kind, and a decoy for every other kind (all
+// decoys when no account was found). So every failure runs the same hashes in the same
+// order, whatever made it fail. A success stops at the account's own hash: Argon2id, the
+// kind authme writes, comes first, so a successful log-in hashes once (an adopted bcrypt
+// account pays one decoy until its hash is upgraded).
+//
+// When a hash cannot run (the gate sheds it), counted says whether the attempt is a
+// guess all the same: the account's own hash was checked, or there is no account.
+func (s *Service) checkPassword(ctx context.Context, c Credentials, found bool, pw string) (ok, rehash, counted bool, err error) {
+	kind, own := "", false
+	if found {
+		kind = s.kindOf(c.PasswordHash)
+	}
 	for _, d := range s.decoys {
-		if d.kind == checked {
-			continue
+		h := d.hash
+		if found && d.kind == kind {
+			h = c.PasswordHash
 		}
-		if _, _, err := s.verify(ctx, d.hash, pw); err != nil {
-			return err
+		good, re, err := s.verify(ctx, h, pw)
+		if err != nil {
+			return false, false, own || !found, err
+		}
+		if h == c.PasswordHash && found {
+			own = true
+			if good {
+				return true, re, true, nil
+			}
 		}
 	}
-	return nil
+	if found && !own {
+		// A kind the hasher does not list: the hasher says what it is (an error).
+		ok, rehash, err = s.verify(ctx, c.PasswordHash, pw)
+		return ok, rehash, err == nil, err
+	}
+	return false, false, true, nil
 }
