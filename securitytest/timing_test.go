@@ -8,7 +8,6 @@ package securitytest
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -20,24 +19,11 @@ import (
 )
 
 // expressDB opens a database as the Express authenticate-me app leaves it (its Users
-// table with bcryptjs hashes: internal/store/testdata/express_*.sql, made by the
-// reference app) and lets authme adopt it.
+// table with bcryptjs hashes: testdb's Express fixture, made by the reference app) and
+// lets authme adopt it.
 func expressDB(t *testing.T, tg testdb.Target) *store.DB {
 	t.Helper()
-	o := tg.Options(t)
-	db := testdb.OpenWith(t, o)
-	if tg.Dialect == "postgres" {
-		if _, err := db.SQL().Exec(`CREATE SCHEMA "` + o.Schema + `"`); err != nil {
-			t.Fatalf("create schema: %v", err)
-		}
-	}
-	fixture, err := os.ReadFile("../internal/store/testdata/express_" + tg.Dialect + ".sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SQL().Exec(string(fixture)); err != nil {
-		t.Fatalf("load Express fixture: %v", err)
-	}
+	db := tg.Express(t)
 	if _, err := db.Migrate(t.Context()); err != nil {
 		t.Fatalf("adopt the Express database: %v", err)
 	}

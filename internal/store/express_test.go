@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 
@@ -16,30 +15,16 @@ import (
 )
 
 // expressDB opens a fresh database holding what the Express authenticate-me app leaves
-// after `sequelize db:migrate`, `db:seed:all` and one sign-up (testdata/express_*.sql).
-// On PostgreSQL the fixture goes into the test's own schema, as SCHEMA does for Express.
+// (testdb's Express fixture), checking on PostgreSQL that its tables went into the
+// test's own schema, as SCHEMA does for Express.
 func expressDB(t *testing.T, tg testdb.Target) *store.DB {
 	t.Helper()
-	o := tg.Options(t)
-	db := testdb.OpenWith(t, o)
-	if tg.Dialect == "postgres" {
-		// The seed's psql-setup-script makes the schema before sequelize runs.
-		if _, err := db.SQL().Exec(`CREATE SCHEMA "` + o.Schema + `"`); err != nil {
-			t.Fatalf("create schema: %v", err)
-		}
-	}
-	fixture, err := os.ReadFile("testdata/express_" + tg.Dialect + ".sql")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SQL().Exec(string(fixture)); err != nil {
-		t.Fatalf("load Express fixture: %v", err)
-	}
+	db := tg.Express(t)
 	if tg.Dialect == "postgres" {
 		var n int
-		err := db.SQL().QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = $1 AND table_name IN ('Users', 'SequelizeMeta', 'SequelizeData')`, o.Schema).Scan(&n)
+		err := db.SQL().QueryRow(`SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('Users', 'SequelizeMeta', 'SequelizeData')`).Scan(&n)
 		if err != nil || n != 3 {
-			t.Fatalf("fixture tables in schema %s: %d, %v; want 3", o.Schema, n, err)
+			t.Fatalf("fixture tables in the test's schema: %d, %v; want 3", n, err)
 		}
 	}
 	return db
@@ -201,7 +186,7 @@ func TestMigrateRefusesExpressCaseDuplicates(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	// Rows as the Express app wrote them through POST /api/users (ids 5 and 6 of the
-	// SQLite database testdata/express_sqlite.sql was dumped from).
+	// SQLite database internal/testdb/express/sqlite.sql was dumped from).
 	tests := []struct {
 		name, row string
 	}{
