@@ -113,7 +113,7 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 		ts.Start()
 	}
 	t.Cleanup(ts.Close)
-	api, err := openapitest.Load()
+	api, err := openapitest.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}

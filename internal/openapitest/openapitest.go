@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -31,9 +32,17 @@ type Document struct {
 	// (components.headers marked x-every-response).
 	every map[string]bool
 	// unrouted maps a status to the response that answers a request outside the
-	// documented operations (x-unrouted-responses).
-	unrouted map[int]*openapi3.ResponseRef
+	// documented operations (x-unrouted-responses); anyRequest, one that may answer
+	// any request before authme sees it (x-any-request-responses).
+	unrouted, anyRequest map[int]*openapi3.ResponseRef
 }
+
+// shared is the document loaded once for every test of a package: loading and
+// validating it takes tens of milliseconds, and a Document is only read after Load.
+var shared = sync.OnceValues(Load)
+
+// Shared returns the document, loaded on first use and shared by every caller.
+func Shared() (*Document, error) { return shared() }
 
 // Load parses openapi.yaml, validates it as an OpenAPI 3.1 document and prepares the
 // checks.
@@ -53,29 +62,42 @@ func Load() (*Document, error) {
 	if err != nil {
 		return nil, fmt.Errorf("route openapi.yaml: %w", err)
 	}
-	d := &Document{doc: doc, router: router, every: map[string]bool{}, unrouted: map[int]*openapi3.ResponseRef{}}
+	d := &Document{doc: doc, router: router, every: map[string]bool{}}
 	for name, h := range doc.Components.Headers {
 		if h.Value != nil && h.Value.Extensions["x-every-response"] == true {
 			d.every[http.CanonicalHeaderKey(name)] = true
 		}
 	}
-	unrouted, ok := doc.Extensions["x-unrouted-responses"].(map[string]any)
-	if !ok {
-		return nil, errors.New("openapi.yaml has no x-unrouted-responses map")
+	if d.unrouted, err = responsesByStatus(doc, "x-unrouted-responses"); err != nil {
+		return nil, err
 	}
-	for status, name := range unrouted {
+	if d.anyRequest, err = responsesByStatus(doc, "x-any-request-responses"); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// responsesByStatus reads the extension named ext: a map of status to the name of a
+// response in components.
+func responsesByStatus(doc *openapi3.T, ext string) (map[int]*openapi3.ResponseRef, error) {
+	m, ok := doc.Extensions[ext].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("openapi.yaml has no %s map", ext)
+	}
+	out := map[int]*openapi3.ResponseRef{}
+	for status, name := range m {
 		var code int
 		if _, err := fmt.Sscan(status, &code); err != nil {
-			return nil, fmt.Errorf("x-unrouted-responses: status %q: %w", status, err)
+			return nil, fmt.Errorf("%s: status %q: %w", ext, status, err)
 		}
 		n, _ := name.(string)
 		ref := doc.Components.Responses[n]
 		if ref == nil {
-			return nil, fmt.Errorf("x-unrouted-responses: %s names no response in components", status)
+			return nil, fmt.Errorf("%s: %s names no response in components", ext, status)
 		}
-		d.unrouted[code] = ref
+		out[code] = ref
 	}
-	return d, nil
+	return out, nil
 }
 
 // Operations lists the documented operations as ServeMux patterns, "GET /api/session".
@@ -116,14 +138,16 @@ func (d *Document) Check(req *http.Request, reqBody []byte, res *http.Response, 
 		MultiError:            true,
 	}
 	route, params, err := d.router.FindRoute(probe)
+	if resp := d.anyRequest[res.StatusCode]; resp != nil {
+		route, params, err = d.only(req, probe.Method, res.StatusCode, resp), nil, nil
+	}
 	switch {
 	case isRouteError(err, routers.ErrPathNotFound), isRouteError(err, routers.ErrMethodNotAllowed):
 		resp := d.unrouted[res.StatusCode]
 		if resp == nil || res.StatusCode == http.StatusNoContent && req.Method != http.MethodOptions {
 			return fmt.Errorf("undocumented route: %s %s answered %d", req.Method, req.URL.Path, res.StatusCode)
 		}
-		route = &routers.Route{Spec: d.doc, Path: req.URL.Path, Method: probe.Method,
-			Operation: &openapi3.Operation{Responses: openapi3.NewResponses(openapi3.WithStatus(res.StatusCode, resp))}}
+		route = d.only(req, probe.Method, res.StatusCode, resp)
 	case err != nil:
 		return fmt.Errorf("route %s %s: %w", req.Method, req.URL.Path, err)
 	}
@@ -147,6 +171,13 @@ func (d *Document) Check(req *http.Request, reqBody []byte, res *http.Response, 
 		return fmt.Errorf("%s %s → %d: %w", req.Method, req.URL.Path, res.StatusCode, err)
 	}
 	return nil
+}
+
+// only is a route whose operation has one response, resp for status: how an answer
+// given outside the operations is checked.
+func (d *Document) only(req *http.Request, method string, status int, resp *openapi3.ResponseRef) *routers.Route {
+	return &routers.Route{Spec: d.doc, Path: req.URL.Path, Method: method,
+		Operation: &openapi3.Operation{Responses: openapi3.NewResponses(openapi3.WithStatus(status, resp))}}
 }
 
 // isRouteError reports whether err is the router's error like target: the router

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -58,9 +59,48 @@ type errReader struct{ err error }
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
-// Client returns c with its transport wrapped in a checking Transport.
-func (d *Document) Client(t testing.TB, c *http.Client) *http.Client {
+// Client returns c with its transport wrapped in a Transport checking against the
+// shared document.
+func Client(t testing.TB, c *http.Client) *http.Client {
+	t.Helper()
+	d, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cc := *c
 	cc.Transport = &Transport{T: t, Doc: d, Base: c.Transport}
 	return &cc
+}
+
+// Handler checks every exchange h serves against the shared document, from the server's
+// side: for tests whose client is a browser. Each answer is recorded whole, checked,
+// then sent.
+func Handler(t testing.TB, h http.Handler) http.Handler {
+	t.Helper()
+	d, err := Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return // the client went away mid-body
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if r.Context().Err() != nil {
+			return // the client went away: no one receives this answer
+		}
+		res := rec.Result()
+		if err := d.Check(r, body, res, rec.Body.Bytes()); err != nil {
+			t.Errorf("openapi: %v", err)
+		}
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes()) //nolint:errcheck // the client went away
+	})
 }

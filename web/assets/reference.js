@@ -24,19 +24,25 @@ function resolve(doc, v, depth = 0) {
   return resolve(doc, out, depth + 1);
 }
 
-// expand inlines every $ref of a schema, so a reader sees the whole shape in one place.
-function expand(doc, v, seen = new Set()) {
-  if (Array.isArray(v)) return v.map((x) => expand(doc, x, seen));
-  if (!v || typeof v !== 'object') return v;
-  if (typeof v.$ref === 'string') {
-    if (seen.has(v.$ref)) return { $ref: v.$ref };
-    const next = new Set(seen);
-    next.add(v.$ref);
-    return expand(doc, resolve(doc, v), next);
+const SCHEMA_PREFIX = '#/components/schemas/';
+
+// schemaLink links to a shared schema, listed once at the end of the page.
+function schemaLink(ref) {
+  const name = ref.slice(SCHEMA_PREFIX.length);
+  const a = el('a');
+  a.href = `#schema-${name}`;
+  a.append(el('code', name));
+  return a;
+}
+
+// schemaView shows a schema: a link when it is a shared one, else its JSON.
+function schemaView(schema) {
+  if (typeof schema.$ref === 'string' && schema.$ref.startsWith(SCHEMA_PREFIX)) {
+    const p = el('p', 'Schema: ');
+    p.append(schemaLink(schema.$ref));
+    return [p];
   }
-  const out = {};
-  for (const [k, x] of Object.entries(v)) out[k] = expand(doc, x, seen);
-  return out;
+  return [el('h5', 'Schema'), code(schema)];
 }
 
 function code(value) {
@@ -45,16 +51,30 @@ function code(value) {
   return pre;
 }
 
+// inline appends text to parent, `code` as <code> and **this** as <strong>: the little
+// Markdown the document's descriptions use.
+function inline(parent, text) {
+  text.split(/(`[^`]*`|\*\*[^*]+\*\*)/).forEach((part) => {
+    if (part.startsWith('`') && part.endsWith('`') && part.length > 1) parent.append(el('code', part.slice(1, -1)));
+    else if (part.startsWith('**') && part.endsWith('**') && part.length > 3) parent.append(el('strong', part.slice(2, -2)));
+    else if (part) parent.append(part);
+  });
+  return parent;
+}
+
+// description is a description's paragraphs (blank-line separated).
 function description(text) {
-  return el('p', text, 'description');
+  const div = el('div', null, 'description');
+  for (const para of text.split(/\n\s*\n/)) {
+    if (para.trim()) div.append(inline(el('p'), para.replace(/\s*\n\s*/g, ' ').trim()));
+  }
+  return div;
 }
 
 function content(doc, parent, media) {
   for (const [type, m] of Object.entries(media || {})) {
-    parent.append(el('p')).append(el('code', type));
-    if (m.schema) {
-      parent.append(el('h5', 'Schema'), code(expand(doc, m.schema)));
-    }
+    parent.appendChild(el('p')).append(el('code', type));
+    if (m.schema) parent.append(...schemaView(m.schema));
     const examples = m.example !== undefined ? [m.example] : Object.values(m.examples || {}).map((x) => resolve(doc, x).value);
     for (const ex of examples) {
       parent.append(el('h5', 'Example'), code(ex));
@@ -70,7 +90,7 @@ function operation(doc, path, method, op) {
   h.id = id;
   h.append(el('span', method.toUpperCase(), 'method'), ` ${path}`);
   section.append(h);
-  if (op.summary) section.append(el('p', op.summary));
+  if (op.summary) section.append(inline(el('p'), op.summary));
   if (op.description) section.append(description(op.description));
 
   const security = (op.security || doc.security || []).map((req) => Object.keys(req)).filter((k) => k.length);
@@ -87,7 +107,7 @@ function operation(doc, path, method, op) {
     for (const p of params) {
       const li = el('li');
       li.append(el('code', p.name), ` (in ${p.in}${p.required ? ', required' : ''})`);
-      if (p.description) li.append(`: ${p.description}`);
+      if (p.description) inline(li, `: ${p.description}`);
       ul.append(li);
     }
     section.append(ul);
@@ -103,7 +123,7 @@ function operation(doc, path, method, op) {
   const dl = el('dl');
   for (const [status, r] of Object.entries(op.responses || {})) {
     const res = resolve(doc, r);
-    dl.append(el('dt')).append(el('code', status));
+    dl.appendChild(el('dt')).append(el('code', status));
     const dd = el('dd');
     dd.append(description(res.description || ''));
     const headers = Object.keys(res.headers || {});
@@ -155,11 +175,19 @@ async function main() {
       const a = el('a');
       a.href = `#${id}`;
       a.append(el('code', `${method.toUpperCase()} ${path}`));
-      tocList.append(el('li')).append(a);
+      tocList.appendChild(el('li')).append(a);
       count++;
     }
     root.append(group);
   }
+  const schemas = el('section');
+  schemas.append(el('h2', 'Schemas'));
+  for (const [name, schema] of Object.entries(doc.components?.schemas || {})) {
+    const h = el('h3', name);
+    h.id = `schema-${name}`;
+    schemas.append(h, code(schema));
+  }
+  root.append(schemas);
   document.getElementById('reference-toc').hidden = false;
   statusLine.textContent = `${count} operations.`;
 }
