@@ -13,6 +13,7 @@ import (
 	"authme/internal/auth"
 	"authme/internal/httpapi"
 	"authme/internal/login"
+	"authme/internal/openapitest"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/testdb"
@@ -50,7 +51,9 @@ func startServer(t *testing.T) *server {
 		CSRFKey:  key,
 		Now:      time.Now,
 	})
-	f := &faults{next: api, rules: map[string]fault{}, counts: map[string]int{}}
+	// Every answer of the real server is checked against the OpenAPI document; the
+	// faults' made-up answers are not.
+	f := &faults{next: openapitest.Handler(t, api), rules: map[string]fault{}, counts: map[string]int{}}
 	ts := httptest.NewServer(f)
 	t.Cleanup(func() {
 		f.releaseAll()

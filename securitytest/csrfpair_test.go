@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"authme/internal/openapitest"
 	"authme/internal/testdb"
 )
 
@@ -19,7 +20,7 @@ func TestFirstVisitRaceLeavesAValidCSRFPair(t *testing.T) {
 	db := testdb.Targets(t)[0].Migrated(t)
 	seed(t, db)
 	a := start(t, db, options{})
-	bare := &http.Client{Timeout: 20 * time.Second} // no jar: every request comes without cookies
+	bare := openapitest.Client(t, &http.Client{Timeout: 20 * time.Second}) // no jar: every request comes without cookies
 	firsts := []string{"/api/csrf/restore", "/api/session", "/hello/world", "/", "/api/users/me", "/healthz"}
 	for _, other := range firsts[1:] {
 		for _, order := range []string{"RestoreLandsLast", "OtherLandsLast"} {
@@ -38,7 +39,7 @@ func TestFirstVisitRaceLeavesAValidCSRFPair(t *testing.T) {
 				for _, cks := range applied {
 					jar.SetCookies(mustURL(a.URL), cks)
 				}
-				c := &client{t: t, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}, base: a.URL}
+				c := &client{t: t, http: openapitest.Client(t, &http.Client{Jar: jar, Timeout: 20 * time.Second}), base: a.URL}
 				for _, ck := range jar.Cookies(mustURL(a.URL)) {
 					if ck.Name == "XSRF-TOKEN" {
 						c.xsrf = ck.Value

@@ -20,6 +20,7 @@ import (
 	"authme/internal/httpapi"
 	"authme/internal/logging"
 	"authme/internal/login"
+	"authme/internal/openapitest"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -80,6 +81,7 @@ func start(t *testing.T, db *store.DB, o options) instance {
 }
 
 // client is a browser-like client: a cookie jar and the CSRF header on unsafe requests.
+// Every exchange is checked against the OpenAPI document.
 type client struct {
 	t    *testing.T
 	http *http.Client
@@ -90,7 +92,7 @@ type client struct {
 func newClient(t *testing.T, base string) *client {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &client{t: t, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}, base: base}
+	c := &client{t: t, http: openapitest.Client(t, &http.Client{Jar: jar, Timeout: 20 * time.Second}), base: base}
 	res := c.do(http.MethodGet, base+"/api/csrf/restore", "", nil)
 	for _, ck := range res.cookies {
 		if ck.Name == "XSRF-TOKEN" {

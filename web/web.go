@@ -1,5 +1,5 @@
 // Package web is authme's page for people: index.html with its CSS, JavaScript modules
-// and icon, embedded in the binary. Load fingerprints the assets, so each can be cached
+// and icon, and api.html, the API reference, embedded in the binary. Load fingerprints the assets, so each can be cached
 // for a year under a name that changes with its bytes, and rewrites the references to
 // them in the page and in the other assets.
 package web
@@ -21,7 +21,7 @@ import (
 // AssetPrefix is the URL path under which the fingerprinted assets are served.
 const AssetPrefix = "/assets/"
 
-//go:embed index.html assets
+//go:embed *.html assets
 var files embed.FS
 
 // Asset is one file ready to send.
@@ -32,9 +32,9 @@ type Asset struct {
 	Body        []byte
 }
 
-// Site is the page and its fingerprinted assets. It is read-only once loaded.
+// Site is the pages and their fingerprinted assets. It is read-only once loaded.
 type Site struct {
-	index  Asset
+	pages  map[string]Asset  // by file name: index.html, api.html
 	assets map[string]Asset  // by fingerprinted name
 	names  map[string]string // source name → fingerprinted name
 }
@@ -42,8 +42,8 @@ type Site struct {
 // Load prepares the embedded page.
 func Load() (*Site, error) { return LoadFS(files) }
 
-// LoadFS prepares the page in fsys: index.html at its root and the assets, flat, in
-// assets/. A reference to an asset is a quoted "/assets/NAME" or "./NAME" (or url(...)
+// LoadFS prepares the pages in fsys: index.html and any other .html file at its root,
+// and the assets, flat, in assets/. A reference to an asset is a quoted "/assets/NAME" or "./NAME" (or url(...)
 // in CSS); one that names no asset is an error, so a typo fails at start-up, not in a
 // person's browser.
 func LoadFS(fsys fs.FS) (*Site, error) {
@@ -65,27 +65,42 @@ func LoadFS(fsys fs.FS) (*Site, error) {
 		}
 		src[e.Name()] = b
 	}
-	s := &Site{assets: map[string]Asset{}, names: map[string]string{}}
+	s := &Site{pages: map[string]Asset{}, assets: map[string]Asset{}, names: map[string]string{}}
 	r := resolver{src: src, site: s, visiting: map[string]bool{}}
 	for _, name := range slices.Sorted(maps.Keys(src)) {
 		if _, err := r.resolve(name); err != nil {
 			return nil, err
 		}
 	}
-	page, err := fs.ReadFile(fsys, "index.html")
+	pages, err := fs.Glob(fsys, "*.html")
 	if err != nil {
-		return nil, fmt.Errorf("read index.html: %w", err)
+		return nil, fmt.Errorf("list pages: %w", err)
 	}
-	body, err := r.rewrite("index.html", page)
-	if err != nil {
-		return nil, err
+	for _, name := range pages {
+		page, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		body, err := r.rewrite(name, page)
+		if err != nil {
+			return nil, err
+		}
+		s.pages[name] = Asset{Name: name, ContentType: contentType(name), ETag: `"` + contentHash(body) + `"`, Body: body}
 	}
-	s.index = Asset{Name: "index.html", ContentType: contentType("index.html"), ETag: `"` + contentHash(body) + `"`, Body: body}
+	if _, ok := s.pages["index.html"]; !ok {
+		return nil, errors.New("read index.html: there is none")
+	}
 	return s, nil
 }
 
 // Index returns the page.
-func (s *Site) Index() Asset { return s.index }
+func (s *Site) Index() Asset { return s.pages["index.html"] }
+
+// Page returns the page in the named file at the root, such as api.html.
+func (s *Site) Page(name string) (Asset, bool) {
+	a, ok := s.pages[name]
+	return a, ok
+}
 
 // Asset returns the asset served under the fingerprinted name, if there is one.
 func (s *Site) Asset(name string) (Asset, bool) {

@@ -35,13 +35,13 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("IndexRefersOnlyToFingerprintedAssets", func(t *testing.T) {
-		for _, src := range []string{"app.js", "api.js", "forms.js", "app.css", "icon.svg"} {
+		for _, src := range []string{"app.js", "api.js", "forms.js", "app.css", "icon.svg", "reference.js", "reference.css"} {
 			p := site.Path(src)
 			if p == "" {
 				t.Errorf("no fingerprinted path for %s", src)
 				continue
 			}
-			if src != "api.js" && src != "forms.js" && !strings.Contains(index, `"`+p+`"`) {
+			if src != "api.js" && src != "forms.js" && !strings.HasPrefix(src, "reference.") && !strings.Contains(index, `"`+p+`"`) {
 				t.Errorf("index.html does not refer to %s", p)
 			}
 		}
@@ -66,25 +66,32 @@ func TestLoad(t *testing.T) {
 	})
 
 	// The CSP allows only the page's own files: no inline script, style or handler.
-	t.Run("IndexHasNoInlineCode", func(t *testing.T) {
-		scripts := regexp.MustCompile(`(?s)<script\b([^>]*)>(.*?)</script>`).FindAllStringSubmatch(index, -1)
-		for _, m := range scripts {
-			if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
-				t.Errorf("index.html has an inline script: %q", m[0])
+	for _, tc := range []struct{ page, script string }{{"index.html", "app.js"}, {"api.html", "reference.js"}} {
+		page, ok := site.Page(tc.page)
+		if !ok {
+			t.Fatalf("no %s", tc.page)
+		}
+		body := string(page.Body)
+		t.Run("NoInlineCodeIn"+tc.page, func(t *testing.T) {
+			scripts := regexp.MustCompile(`(?s)<script\b([^>]*)>(.*?)</script>`).FindAllStringSubmatch(body, -1)
+			for _, m := range scripts {
+				if !strings.Contains(m[1], "src=") || strings.TrimSpace(m[2]) != "" {
+					t.Errorf("%s has an inline script: %q", tc.page, m[0])
+				}
 			}
-		}
-		for _, bad := range []string{"<style", " style=", "javascript:"} {
-			if strings.Contains(index, bad) {
-				t.Errorf("index.html has %q", bad)
+			for _, bad := range []string{"<style", " style=", "javascript:"} {
+				if strings.Contains(body, bad) {
+					t.Errorf("%s has %q", tc.page, bad)
+				}
 			}
-		}
-		if m := regexp.MustCompile(`\son[a-z]+\s*=`).FindString(index); m != "" {
-			t.Errorf("index.html has an inline event handler: %q", m)
-		}
-		if !strings.Contains(index, `<script type="module" src="`) {
-			t.Error("index.html does not load app.js as a module")
-		}
-	})
+			if m := regexp.MustCompile(`\son[a-z]+\s*=`).FindString(body); m != "" {
+				t.Errorf("%s has an inline event handler: %q", tc.page, m)
+			}
+			if want := `<script type="module" src="` + site.Path(tc.script) + `"`; !strings.Contains(body, want) {
+				t.Errorf("%s does not load %s as a module (%s)", tc.page, tc.script, want)
+			}
+		})
+	}
 }
 
 func TestLoadFS(t *testing.T) {

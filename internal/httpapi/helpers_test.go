@@ -23,6 +23,7 @@ import (
 	"authme/internal/auth"
 	"authme/internal/logging"
 	"authme/internal/login"
+	"authme/internal/openapitest"
 	"authme/internal/password"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -61,6 +62,7 @@ type harness struct {
 	logs     *testkit.Buffer
 	clock    *testClock
 	prod     bool
+	api      *openapitest.Document // every client's exchanges are checked against it
 }
 
 type harnessOptions struct {
@@ -111,7 +113,11 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 		ts.Start()
 	}
 	t.Cleanup(ts.Close)
-	return &harness{db: db, users: users, sessions: sessions, server: srv, ts: ts, logs: logs, clock: clock, prod: o.prod}
+	api, err := openapitest.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &harness{db: db, users: users, sessions: sessions, server: srv, ts: ts, logs: logs, clock: clock, prod: o.prod, api: api}
 }
 
 // forEachTarget runs fn in parallel on every database target.
@@ -140,7 +146,8 @@ func forEachMode(t *testing.T, fn func(t *testing.T, prod bool)) {
 	}
 }
 
-// client is one browser: its own cookie jar, so its own CSRF secret and session.
+// client is one browser: its own cookie jar, so its own CSRF secret and session. Its
+// every exchange is checked against the OpenAPI document.
 type client struct {
 	t  *testing.T
 	h  *harness
@@ -154,7 +161,7 @@ func (h *harness) client(t *testing.T) *client {
 		t.Fatal(err)
 	}
 	return &client{t: t, h: h, hc: &http.Client{
-		Transport: h.ts.Client().Transport,
+		Transport: &openapitest.Transport{T: t, Doc: h.api, Base: h.ts.Client().Transport},
 		Jar:       jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse

@@ -17,8 +17,9 @@ const (
 )
 
 // pageRoutes serves the embedded page at / and its fingerprinted assets under
-// /assets/. Anything else under /assets/ falls through to the JSON 404.
-func (s *Server) pageRoutes(mux *http.ServeMux) {
+// /assets/. Anything else under /assets/ falls through to the JSON 404. It returns the
+// site for the other pages.
+func (s *Server) pageRoutes(mux router) *web.Site {
 	site, err := web.Load()
 	if err != nil {
 		// The files are compiled in and web's tests load them: this is a build mistake.
@@ -26,6 +27,7 @@ func (s *Server) pageRoutes(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /{$}", s.handlePage(site))
 	mux.HandleFunc("GET "+web.AssetPrefix+"{name}", s.handleAsset(site))
+	return site
 }
 
 // handlePage sends index.html with a fresh XSRF-TOKEN cookie, so the page can make

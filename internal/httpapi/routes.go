@@ -2,13 +2,22 @@ package httpapi
 
 import "net/http"
 
-// routes is the whole API surface.
-func (s *Server) routes(mux *http.ServeMux) {
+// router is where routes are registered: the server's http.ServeMux, or a test's list
+// of patterns to compare with the OpenAPI document.
+type router interface {
+	Handle(pattern string, h http.Handler)
+	HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request))
+}
+
+// routes is the whole API surface. Every route is described in openapi/openapi.yaml, in
+// the same commit (TestOpenAPIDescribesEveryRoute).
+func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /healthz", s.handleHealthz)
 	mux.HandleFunc("GET /readyz", s.handleReadyz)
 
 	mux.HandleFunc("GET /hello/world", s.handleHello)
-	s.pageRoutes(mux) // GET / and /assets/: the page for people, from web/
+	site := s.pageRoutes(mux)  // GET / and /assets/: the page for people, from web/
+	s.openAPIRoutes(mux, site) // GET /api/openapi.json, and /docs/api: its page
 	mux.HandleFunc("GET /api/csrf/restore", s.handleCSRFRestore)
 
 	mux.HandleFunc("GET /api/session", s.handleSessionGet)

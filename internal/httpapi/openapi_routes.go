@@ -1,0 +1,31 @@
+package httpapi
+
+import (
+	"fmt"
+	"net/http"
+
+	"authme/internal/httpapi/openapi"
+	"authme/web"
+)
+
+// openAPIRoutes serves the OpenAPI document as JSON, converted once here from the
+// embedded YAML, and the reference page that renders it.
+func (s *Server) openAPIRoutes(mux router, site *web.Site) {
+	doc, err := openapi.JSON()
+	if err != nil {
+		// The document is compiled in and the tests load it: this is a build mistake.
+		panic(fmt.Sprintf("load the OpenAPI document: %v", err))
+	}
+	page, ok := site.Page("api.html")
+	if !ok {
+		panic("the embedded site has no api.html")
+	}
+	mux.HandleFunc("GET /api/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(doc) //nolint:errcheck // the client went away
+	})
+	mux.HandleFunc("GET /docs/api", func(w http.ResponseWriter, r *http.Request) {
+		serveAsset(w, r, page, cachePage)
+	})
+}
