@@ -1,72 +1,21 @@
-// Package openapi holds authme's OpenAPI 3.1 description, openapi.yaml, embedded: the
-// server serves it as JSON at /api/openapi.json and the tests validate every answer they
-// receive against it.
+// Package openapi holds authme's OpenAPI 3.1 description: openapi.yaml, as written, and
+// openapi.json, the same document as JSON (made from the YAML by `go generate`; a test
+// fails when they differ). The server serves the JSON at /api/openapi.json and the tests
+// validate every answer they receive against the document.
 package openapi
 
-import (
-	_ "embed"
-	"encoding/json"
-	"fmt"
+import _ "embed"
 
-	"go.yaml.in/yaml/v4"
-)
+//go:generate go run ./gen
 
 //go:embed openapi.yaml
-var document string
+var document []byte
 
-// YAML returns the document as written.
-func YAML() []byte { return []byte(document) }
+//go:embed openapi.json
+var documentJSON []byte
 
-// JSON returns the document converted to JSON, keys in the YAML's order lost (JSON
-// objects are unordered) but every value kept.
-func JSON() ([]byte, error) {
-	var v any
-	if err := yaml.Unmarshal([]byte(document), &v); err != nil {
-		return nil, fmt.Errorf("parse openapi.yaml: %w", err)
-	}
-	v, err := stringKeys(v)
-	if err != nil {
-		return nil, err
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml as JSON: %w", err)
-	}
-	return b, nil
-}
+// YAML returns a copy of the document as written.
+func YAML() []byte { return append([]byte(nil), document...) }
 
-// stringKeys turns the maps YAML may decode with other keys (a status code written
-// without quotes is an integer) into JSON objects.
-func stringKeys(v any) (any, error) {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			e, err := stringKeys(e)
-			if err != nil {
-				return nil, err
-			}
-			t[k] = e
-		}
-		return t, nil
-	case map[any]any:
-		m := make(map[string]any, len(t))
-		for k, e := range t {
-			e, err := stringKeys(e)
-			if err != nil {
-				return nil, err
-			}
-			m[fmt.Sprint(k)] = e
-		}
-		return m, nil
-	case []any:
-		for i, e := range t {
-			e, err := stringKeys(e)
-			if err != nil {
-				return nil, err
-			}
-			t[i] = e
-		}
-		return t, nil
-	}
-	return v, nil
-}
+// JSON returns the document as JSON; it is shared and must not be changed.
+func JSON() []byte { return documentJSON }
