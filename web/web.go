@@ -1,7 +1,7 @@
 // Package web is authme's page for people: index.html with its CSS, JavaScript modules
-// and icon, and api.html, the API reference, embedded in the binary. Load fingerprints the assets, so each can be cached
-// for a year under a name that changes with its bytes, and rewrites the references to
-// them in the page and in the other assets.
+// and icon, and api.html, the API reference, embedded in the binary. Load fingerprints
+// the assets, so each can be cached for a year under a name that changes with its
+// bytes, and rewrites the references to them in the pages and in the other assets.
 package web
 
 import (
@@ -43,9 +43,9 @@ type Site struct {
 func Load() (*Site, error) { return LoadFS(files) }
 
 // LoadFS prepares the pages in fsys: index.html and any other .html file at its root,
-// and the assets, flat, in assets/. A reference to an asset is a quoted "/assets/NAME" or "./NAME" (or url(...)
-// in CSS); one that names no asset is an error, so a typo fails at start-up, not in a
-// person's browser.
+// and the assets, flat, in assets/. A reference to an asset is a quoted "/assets/NAME"
+// or "./NAME" (or url(...) in CSS); one that names no asset is an error, so a typo fails
+// at start-up, not in a person's browser.
 func LoadFS(fsys fs.FS) (*Site, error) {
 	src := map[string][]byte{}
 	entries, err := fs.ReadDir(fsys, "assets")

@@ -154,8 +154,9 @@ const (
 // resource policy, and HSTS in production. helmet's three headers for retired browsers
 // and plug-ins (X-Download-Options for IE8, X-XSS-Protection: 0,
 // X-Permitted-Cross-Domain-Policies for Flash) are left out: every response pays for
-// each header it carries. Every /api/ answer also gets Cache-Control: no-store. The values are built once and shared by every
-// response (net/http never modifies them), so the headers cost no allocations.
+// each header it carries. Every /api/ answer also gets Cache-Control: no-store. The
+// values are built once and shared by every response (net/http never modifies them), so
+// the headers cost no allocations.
 func (s *Server) securityHeaders(next http.Handler) http.Handler {
 	csp := cspDevelopment
 	if s.prod {
