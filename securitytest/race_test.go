@@ -206,3 +206,29 @@ func TestFailureCountStopsAtTheLongestWait(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceCookieCountsOnlyForItsAccount: a browser known to one account is a stranger
+// to every other, so holding some device cookie is no way around another account's lock.
+func TestDeviceCookieCountsOnlyForItsAccount(t *testing.T) {
+	db := testdb.Targets(t)[0].Migrated(t)
+	seed(t, db)
+	clk := testkit.NewClock(time.Now())
+	a := start(t, db, options{clock: clk})
+	browser := newClient(t, a.URL)
+	if r := browser.login(a.URL, "FakeUser1", "password2"); r.status != 200 {
+		t.Fatalf("log-in to FakeUser1: %d %s", r.status, r.body)
+	}
+	browser.do("DELETE", a.URL+"/api/session", "", nil)
+	attacker := newClient(t, a.URL)
+	for i := range auth.DefaultThrottle.FreeFailures {
+		if r := attacker.login(a.URL, "Demo-lition", "guess "+strconv.Itoa(i)); r.status != 401 {
+			t.Fatalf("guess %d: %d", i+1, r.status)
+		}
+	}
+	if r := browser.login(a.URL, "Demo-lition", "password"); r.status != 429 {
+		t.Fatalf("a browser known to FakeUser1, logging in to the locked Demo-lition: %d, want 429", r.status)
+	}
+	if r := browser.login(a.URL, "FakeUser1", "password2"); r.status != 200 {
+		t.Fatalf("the same browser, its own account: %d, want 200", r.status)
+	}
+}
