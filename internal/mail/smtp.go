@@ -54,7 +54,11 @@ func (t *smtpTransport) Send(ctx context.Context, m Message) error {
 	}
 	opts := []gomail.Option{gomail.WithPort(t.cfg.Port), gomail.WithTimeout(timeout)}
 	if t.cfg.TLS != nil {
-		opts = append(opts, gomail.WithTLSConfig(t.cfg.TLS))
+		tc := t.cfg.TLS.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName = t.cfg.Host
+		}
+		opts = append(opts, gomail.WithTLSConfig(tc))
 	}
 	switch t.cfg.Security {
 	case StartTLS:

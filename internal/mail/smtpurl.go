@@ -109,7 +109,7 @@ func ParseSMTPURL(raw string) (SMTPConfig, error) {
 	}
 	for k := range q {
 		if k != "tls" {
-			return SMTPConfig{}, fmt.Errorf("unknown parameter %q: the only one is tls=none", k)
+			return SMTPConfig{}, fmt.Errorf("unknown parameter %q: the only one is tls", k)
 		}
 	}
 	switch tlsParam := q.Get("tls"); {

@@ -7,6 +7,7 @@ package mailpit
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Install is the command that builds the Mailpit the tests expect.
@@ -30,14 +33,35 @@ const Install = "go install github.com/axllent/mailpit@v1.33.1"
 // startTimeout bounds how long Mailpit may take to answer after it is started.
 const startTimeout = 20 * time.Second
 
+// Security is how a Server's SMTP port is protected.
+type Security int
+
+// The modes a Server's SMTP port can run in.
+const (
+	Plain    Security = iota // no TLS, no authentication: what a development Mailpit is
+	StartTLS                 // STARTTLS required, with a self-signed certificate
+	TLS                      // implicit TLS from the first byte, with a self-signed certificate
+)
+
+// Options choose how a Server accepts mail.
+type Options struct {
+	Security Security
+	// Username and Password, when set, are the only credentials accepted (they need
+	// StartTLS or TLS); otherwise the server takes mail without authentication.
+	Username, Password string
+}
+
 // Server is one Mailpit process on loopback ports of its own, with its database in the test's
 // temporary directory.
 type Server struct {
 	t       testing.TB
 	bin     string
 	dir     string
-	smtp    int // SMTP port
-	httpP   int // HTTP API port
+	opts    Options
+	args    []string    // the flags opts turn into
+	tls     *tls.Config // trusts the server's certificate; nil for Plain
+	smtp    int         // SMTP port
+	httpP   int         // HTTP API port
 	client  *http.Client
 	mu      sync.Mutex
 	cmd     *exec.Cmd
@@ -56,9 +80,16 @@ type Message struct {
 	Headers map[string][]string // every header, by canonical name as Mailpit gives it
 }
 
-// Start runs Mailpit for the test and stops it at cleanup. Without a mailpit binary the test
-// is skipped, or fails when AUTHME_REQUIRE_MAIL=1.
+// Start runs a plain Mailpit (no TLS, no authentication) for the test and stops it at cleanup.
+// Without a mailpit binary the test is skipped, or fails when AUTHME_REQUIRE_MAIL=1.
 func Start(t testing.TB) *Server {
+	t.Helper()
+	return StartWith(t, Options{})
+}
+
+// StartWith runs Mailpit as opts say for the test and stops it at cleanup; like Start, it
+// skips or fails when there is no mailpit binary.
+func StartWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	bin, err := find()
 	if err != nil {
@@ -67,8 +98,11 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skipf("needs Mailpit (%v): build it with `%s`, or set AUTHME_REQUIRE_MAIL=1 to make this a failure", err, Install)
 	}
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), client: &http.Client{Timeout: 5 * time.Second},
+	s := &Server{t: t, bin: bin, dir: t.TempDir(), opts: opts, client: &http.Client{Timeout: 5 * time.Second},
 		claimed: map[string]bool{}}
+	if err := s.configure(); err != nil {
+		t.Fatalf("configure Mailpit: %v", err)
+	}
 	t.Cleanup(s.Stop)
 	// Ports are picked free and then handed to Mailpit, so another process can take one in
 	// between; a few tries make that harmless.
@@ -119,9 +153,71 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// SMTPURL is the SMTP_URL that reaches this server: plain SMTP, no authentication.
+// configure turns the options into Mailpit flags, writing the certificate and password file
+// they need.
+func (s *Server) configure() error {
+	switch s.opts.Security {
+	case Plain:
+		if s.opts.Username != "" {
+			return errors.New("credentials need StartTLS or TLS")
+		}
+		// Plain SMTP without authentication, as a local relay would take it.
+		s.args = []string{"--smtp-auth-accept-any", "--smtp-auth-allow-insecure"}
+		return nil
+	case StartTLS, TLS:
+	default:
+		return fmt.Errorf("unknown security %d", s.opts.Security)
+	}
+	cert, key, client, err := selfSigned(s.dir)
+	if err != nil {
+		return err
+	}
+	s.tls = client
+	s.args = []string{"--smtp-tls-cert", cert, "--smtp-tls-key", key}
+	if s.opts.Security == TLS {
+		s.args = append(s.args, "--smtp-require-tls")
+	} else {
+		s.args = append(s.args, "--smtp-require-starttls")
+	}
+	if s.opts.Username == "" {
+		s.args = append(s.args, "--smtp-auth-accept-any")
+		return nil
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(s.opts.Password), bcrypt.MinCost)
+	if err != nil {
+		return fmt.Errorf("hash the SMTP password: %w", err)
+	}
+	authFile := filepath.Join(s.dir, "smtp-auth")
+	if err := os.WriteFile(authFile, []byte(s.opts.Username+":"+string(hash)+"\n"), 0o600); err != nil {
+		return err
+	}
+	s.args = append(s.args, "--smtp-auth-file", authFile)
+	return nil
+}
+
+// SMTPURL is the SMTP_URL that reaches this server: smtp://127.0.0.1:P?tls=none for a plain
+// one, or an smtp:// (STARTTLS) or smtps:// URL with the credentials, percent-encoded.
 func (s *Server) SMTPURL() string {
-	return "smtp://127.0.0.1:" + strconv.Itoa(s.smtp) + "?tls=none"
+	u := url.URL{Scheme: "smtp", Host: s.SMTPAddr()}
+	switch s.opts.Security {
+	case Plain:
+		u.RawQuery = "tls=none"
+	case TLS:
+		u.Scheme = "smtps"
+	}
+	if s.opts.Username != "" {
+		u.User = url.UserPassword(s.opts.Username, s.opts.Password)
+	}
+	return u.String()
+}
+
+// TLSConfig trusts the server's self-signed certificate (for mail.SMTPConfig.TLS); nil for a
+// plain server.
+func (s *Server) TLSConfig() *tls.Config {
+	if s.tls == nil {
+		return nil
+	}
+	return s.tls.Clone()
 }
 
 // SMTPAddr is the server's SMTP host:port.
@@ -150,14 +246,13 @@ func (s *Server) start() error {
 	if err != nil {
 		return fmt.Errorf("open log: %w", err)
 	}
-	cmd := exec.Command(s.bin,
+	args := append([]string{
 		"--smtp", s.SMTPAddr(),
-		"--listen", "127.0.0.1:"+strconv.Itoa(s.httpP),
+		"--listen", "127.0.0.1:" + strconv.Itoa(s.httpP),
 		"--database", filepath.Join(s.dir, "mailpit.db"),
-		// Plain SMTP without authentication, as a local relay would take it.
-		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
 		"--smtp-disable-rdns", "--disable-version-check",
-	)
+	}, s.args...)
+	cmd := exec.Command(s.bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
