@@ -108,6 +108,9 @@ func StartWith(t testing.TB, opts Options) *Server {
 	// between; a few tries make that harmless.
 	for try := 1; ; try++ {
 		s.smtp, s.httpP = freePort(t), freePort(t)
+		for s.httpP == s.smtp { // both were free at once, so the kernel may hand out one twice
+			s.httpP = freePort(t)
+		}
 		err := s.start()
 		if err == nil {
 			return s
