@@ -52,7 +52,9 @@ func (t *fakeTx) Account(_ context.Context, id int64) (auth.Credentials, error) 
 func (t *fakeTx) SetEmail(_ context.Context, _ auth.User, email string, _ time.Time) error {
 	return t.write("email " + email)
 }
-func (t *fakeTx) SetEmailVerified(context.Context, int64, time.Time) error { return t.write("verified") }
+func (t *fakeTx) SetEmailVerified(context.Context, int64, time.Time) error {
+	return t.write("verified")
+}
 func (t *fakeTx) InsertToken(_ context.Context, r tokens.Record) error {
 	return t.write("token " + r.Purpose)
 }
