@@ -32,7 +32,7 @@ func (s *Server) limitByAddress(next http.Handler) http.Handler {
 // on buckets of their own: a flood of reset requests from an address does not use up
 // its log-ins, nor the other way round.
 func (s *Server) limitMail(next http.Handler) http.Handler {
-	return s.limitWith(s.mailLimiter, "mail:", next)
+	return s.limitWith(s.mailLimiter, "", next)
 }
 
 func (s *Server) limitWith(limiter AddressLimiter, prefix string, next http.Handler) http.Handler {
