@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -16,19 +17,26 @@ import (
 func (db *DB) Enqueue(ctx context.Context, j outbox.Job) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	return enqueue(ctx, db, db.sql, j)
+	// Prepared once: a flood of reset requests is a flood of these.
+	st, err := db.prepared(ctx, insertOutbox)
+	if err != nil {
+		return db.wrap(err, "enqueue %q mail", j.Kind)
+	}
+	return enqueue(ctx, db, st.ExecContext, j)
 }
 
 // Enqueue queues a mail in the transaction, so it is sent if and only if the transaction
 // commits.
 func (t *Tx) Enqueue(ctx context.Context, j outbox.Job) error {
-	return enqueue(ctx, t.db, t.tx, j)
+	return enqueue(ctx, t.db, func(ctx context.Context, args ...any) (sql.Result, error) {
+		return t.tx.ExecContext(ctx, insertOutbox, args...)
+	}, j)
 }
 
 const insertOutbox = `INSERT INTO "Outbox" ("kind", "userId", "email", "data", "createdAt", "notBefore") VALUES ($1, $2, $3, $4, $5, $5)`
 
 // enqueue inserts j, due at j.CreatedAt (which the caller sets from its clock).
-func enqueue(ctx context.Context, db *DB, x execer, j outbox.Job) error {
+func enqueue(ctx context.Context, db *DB, exec func(ctx context.Context, args ...any) (sql.Result, error), j outbox.Job) error {
 	if j.Kind == "" || len(j.Kind) > 40 || len(j.Email) > 256 || j.CreatedAt.IsZero() {
 		return fmt.Errorf("enqueue %q mail: needs a kind of at most 40 bytes, an email of at most 256 and a creation time", j.Kind)
 	}
@@ -43,7 +51,7 @@ func enqueue(ctx context.Context, db *DB, x execer, j outbox.Job) error {
 	if j.UserID != 0 {
 		user = j.UserID
 	}
-	if _, err := x.ExecContext(ctx, insertOutbox, j.Kind, user, j.Email, string(data), j.CreatedAt.UnixMilli()); err != nil {
+	if _, err := exec(ctx, j.Kind, user, j.Email, string(data), j.CreatedAt.UnixMilli()); err != nil {
 		return db.wrap(err, "enqueue %q mail", j.Kind)
 	}
 	return nil
