@@ -129,7 +129,7 @@ func (w *Worker) Notify() {
 	}
 }
 
-// Run sends due jobs until ctx ends. A delivery under way when ctx ends is cancelled and
+// Run sends due jobs until ctx ends; call it once per Worker. A delivery under way when ctx ends is cancelled and
 // its job made due again at once, for the next sender.
 func (w *Worker) Run(ctx context.Context) {
 	for ctx.Err() == nil {

@@ -245,6 +245,24 @@ func TestOutbox(t *testing.T) {
 			}
 		})
 
+		t.Run("RowWithUnreadableDataIsFailedNotReturned", func(t *testing.T) {
+			t.Parallel()
+			db := tg.Migrated(t)
+			if _, err := db.SQL().Exec(`INSERT INTO "Outbox" ("kind", "data", "createdAt", "notBefore") VALUES ('verify-email', 'not json', 0, 0)`); err != nil {
+				t.Fatal(err)
+			}
+			mustEnqueue(t, db, outbox.Job{CreatedAt: t0})
+			if got := ids(mustClaim(t, db.Outbox(), t0, time.Minute, 10)); !slices.Equal(got, []int64{2}) {
+				t.Errorf("claimed %v, want only the readable job 2", got)
+			}
+			if _, lastError, _ := outboxRow(t, db, 1); lastError != "data is not a JSON object of strings" {
+				t.Errorf("unreadable row's last error %q, want it failed with a reason", lastError)
+			}
+			if n, err := db.Outbox().CountPending(ctx); n != 1 || err != nil {
+				t.Errorf("CountPending = %d, %v; want 1", n, err)
+			}
+		})
+
 		t.Run("DeletingTheAccountDeletesItsMail", func(t *testing.T) {
 			t.Parallel()
 			db := tg.Migrated(t)
@@ -314,5 +332,58 @@ func TestOutbox(t *testing.T) {
 				t.Errorf("%d of %d jobs claimed; claimed more than once: %v", len(claimed), jobs, twice)
 			}
 		})
+	})
+}
+
+// deliverFunc is an outbox.Deliverer from a function.
+type deliverFunc func(ctx context.Context, j outbox.Job) error
+
+func (f deliverFunc) Deliver(ctx context.Context, j outbox.Job) error { return f(ctx, j) }
+
+// TestOutboxWorkers runs two Workers, as two instances would, over one database: every
+// queued mail is delivered exactly once and then marked sent.
+func TestOutboxWorkers(t *testing.T) {
+	eachTarget(t, func(t *testing.T, tg testdb.Target) {
+		ctx := context.Background()
+		opts := tg.Options(t)
+		first := testdb.OpenWith(t, opts)
+		if _, err := first.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		second := testdb.OpenWith(t, opts)
+		const jobs = 60
+		now := time.Now()
+		for range jobs {
+			mustEnqueue(t, first, outbox.Job{CreatedAt: now})
+		}
+		delivered := make(chan int64, 2*jobs)
+		d := deliverFunc(func(_ context.Context, j outbox.Job) error { delivered <- j.ID; return nil })
+		runCtx, cancel := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		for _, db := range []*store.DB{first, second} {
+			w := outbox.NewWorker(db.Outbox(), d, outbox.Options{Poll: 10 * time.Millisecond, Batch: 4})
+			wg.Go(func() { w.Run(runCtx) })
+		}
+		count := map[int64]int{}
+		for range jobs {
+			count[<-delivered]++
+		}
+		cancel()
+		wg.Wait() // each Worker records the outcome of its last delivery before it returns
+		close(delivered)
+		for id := range delivered {
+			count[id]++
+		}
+		for id, n := range count {
+			if n != 1 {
+				t.Errorf("job %d delivered %d times", id, n)
+			}
+		}
+		if len(count) != jobs {
+			t.Errorf("%d of %d jobs delivered", len(count), jobs)
+		}
+		if n, err := first.Outbox().CountPending(ctx); n != 0 || err != nil {
+			t.Errorf("CountPending = %d, %v; want every job marked sent", n, err)
+		}
 	})
 }
