@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"authme/internal/outbox"
 )
@@ -37,8 +38,8 @@ const insertOutbox = `INSERT INTO "Outbox" ("kind", "userId", "email", "data", "
 
 // enqueue inserts j, due at j.CreatedAt (which the caller sets from its clock).
 func enqueue(ctx context.Context, db *DB, exec func(ctx context.Context, args ...any) (sql.Result, error), j outbox.Job) error {
-	if j.Kind == "" || len(j.Kind) > 40 || len(j.Email) > 256 || j.CreatedAt.IsZero() {
-		return fmt.Errorf("enqueue %q mail: needs a kind of at most 40 bytes, an email of at most 256 and a creation time", j.Kind)
+	if j.Kind == "" || len(j.Kind) > 40 || utf8.RuneCountInString(j.Email) > 256 || j.CreatedAt.IsZero() {
+		return fmt.Errorf("enqueue %q mail: needs a kind of at most 40 bytes, an email of at most 256 characters and a creation time", j.Kind)
 	}
 	data := []byte("{}")
 	if len(j.Data) > 0 {
