@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"authme/internal/mail"
+	"authme/internal/outbox"
 	"authme/internal/recovery"
 	"authme/internal/store"
 )
@@ -49,8 +50,13 @@ func (e env) wireMail(db *store.DB, a *app) (mailing, error) {
 	if err != nil {
 		return m, err
 	}
-	m.on = true
-	_ = mailer // the outbox sender that delivers with it lands with the outbox
+	opts := outbox.Options{Log: e.log}
+	if a.metrics != nil {
+		opts.Observe = a.metrics.CountMail
+	}
+	sender := outbox.NewWorker(db.Outbox(), mailer, opts)
+	a.background = append(a.background, sender.Run)
+	m.on, m.wake = true, sender.Notify
 	return m, nil
 }
 

@@ -156,6 +156,7 @@ func newMetrics(db *store.DB, gate *password.Gate, restores *store.BatchedRestor
 	return metrics.New(metrics.Sources{
 		DB:             db.SQL(),
 		ActiveSessions: db.CountLiveSessions,
+		PendingMail:    db.Outbox().CountPending,
 		HashQueue:      gate.Waiting,
 		HashRunning:    gate.Running,
 		RestoreStats: func() (int64, int64, int) {
