@@ -24,7 +24,7 @@ func (v verifiedAt) MarshalJSON() ([]byte, error) {
 	if v.t.IsZero() {
 		return []byte("null"), nil
 	}
-	return v.t.UTC().MarshalJSON()
+	return v.t.UTC().Truncate(time.Second).MarshalJSON() // stored in whole seconds
 }
 
 // bodyOf is the user's body.
