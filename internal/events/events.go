@@ -52,11 +52,12 @@ var Kinds = []string{Signup, Login, LoginFailed, LoginThrottled, Logout, Passwor
 
 // Detail keys and values of SessionsEnded.
 const (
-	DetailWhich = "which"
-	DetailCount = "count"
-	WhichOne    = "one"
-	WhichOthers = "others"
-	WhichAll    = "all"
+	DetailWhich   = "which"
+	DetailCount   = "count"
+	DetailSession = "session" // the session ended, for "one"
+	WhichOne      = "one"
+	WhichOthers   = "others"
+	WhichAll      = "all"
 )
 
 // Column bounds: the store's columns hold no more.

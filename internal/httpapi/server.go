@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/recovery"
 	"authme/internal/session"
@@ -65,19 +66,19 @@ type Accounts interface {
 type Recovery interface {
 	RequestReset(ctx context.Context, email string, c login.Client) error
 	RequestVerification(ctx context.Context, email string, c login.Client) error
-	ConfirmVerification(ctx context.Context, token string) (auth.User, error)
+	ConfirmVerification(ctx context.Context, token string, c login.Client) (auth.User, error)
 	RequestEmailChange(ctx context.Context, u auth.User, password, email string, c login.Client) error
 	ConfirmEmailChange(ctx context.Context, token string, keep recovery.Session, c login.Client) (auth.User, error)
-	UndoEmailChange(ctx context.Context, token string) (auth.User, error)
+	UndoEmailChange(ctx context.Context, token string, c login.Client) (auth.User, error)
 }
 
 // Sessions restores, lists and ends sessions.
 type Sessions interface {
 	Restore(ctx context.Context, token string) (auth.User, string, error)
 	List(ctx context.Context, userID int64) ([]session.Session, error)
-	EndOne(ctx context.Context, userID int64, id string) error
-	EndOthers(ctx context.Context, userID int64, keep string) (int64, error)
-	End(ctx context.Context, id string) error
+	EndOne(ctx context.Context, userID int64, id string, o events.Origin) error
+	EndOthers(ctx context.Context, userID int64, keep string, o events.Origin) (int64, error)
+	End(ctx context.Context, userID int64, id string, o events.Origin) error
 	TTL() time.Duration
 }
 
@@ -178,7 +179,7 @@ func (mailOff) RequestReset(context.Context, string, login.Client) error { retur
 func (mailOff) RequestVerification(context.Context, string, login.Client) error {
 	return auth.ErrMailOff
 }
-func (mailOff) ConfirmVerification(context.Context, string) (auth.User, error) {
+func (mailOff) ConfirmVerification(context.Context, string, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }
 func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, login.Client) error {
@@ -187,6 +188,6 @@ func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, lo
 func (mailOff) ConfirmEmailChange(context.Context, string, recovery.Session, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }
-func (mailOff) UndoEmailChange(context.Context, string) (auth.User, error) {
+func (mailOff) UndoEmailChange(context.Context, string, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }

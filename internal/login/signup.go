@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/outbox"
 )
 
@@ -15,7 +16,7 @@ func (s *Service) Signup(ctx context.Context, in auth.SignupInput, c Client) (St
 	if err != nil {
 		return Started{}, err
 	}
-	return s.start(ctx, c, func(ctx context.Context, tx Tx) (auth.User, error) {
+	return s.start(ctx, c, events.Signup, func(ctx context.Context, tx Tx) (auth.User, error) {
 		u, err := tx.CreateUser(ctx, a)
 		if err != nil {
 			return auth.User{}, err

@@ -17,3 +17,7 @@ CREATE TABLE "SecurityEvents" (
 );
 CREATE INDEX "SecurityEvents_userId_id" ON "SecurityEvents" ("userId", "id");
 CREATE INDEX "SecurityEvents_at" ON "SecurityEvents" ("at");
+-- Failed and throttled log-ins are one row per (user, kind, address) per minute, "at"
+-- the minute's start: this index lets every instance add to that row in one statement.
+CREATE UNIQUE INDEX "SecurityEvents_aggregated" ON "SecurityEvents" ("userId", "kind", "address", "at")
+  WHERE "kind" IN ('login-failed', 'login-throttled');
