@@ -45,6 +45,7 @@ type Aggregator struct {
 	flushEvery time.Duration
 	maxPending int
 	dropped    atomic.Int64
+	syncs      chan chan struct{}
 }
 
 // NewAggregator returns an Aggregator writing to sink; call Run to start it.
@@ -68,7 +69,7 @@ func NewAggregator(sink Sink, o AggregatorOptions) *Aggregator {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	return &Aggregator{queue: make(chan Event, o.Queue), sink: sink, log: o.Log, now: o.Now,
-		window: o.Window, flushEvery: o.Flush, maxPending: o.MaxPending}
+		window: o.Window, flushEvery: o.Flush, maxPending: o.MaxPending, syncs: make(chan chan struct{})}
 }
 
 // Observe queues an attempt (Kind LoginFailed or LoginThrottled, with UserID, Address
@@ -108,19 +109,44 @@ func (a *Aggregator) Run(ctx context.Context) {
 			a.add(pending, e)
 		case <-t.C:
 			a.flush(ctx, pending)
+		case done := <-a.syncs:
+			a.drain(pending)
+			a.flush(ctx, pending)
+			close(done)
 		case <-ctx.Done():
-		drain:
-			for {
-				select {
-				case e := <-a.queue:
-					a.add(pending, e)
-				default:
-					break drain
-				}
-			}
+			a.drain(pending)
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			a.flush(fctx, pending)
 			cancel()
+			return
+		}
+	}
+}
+
+// Sync returns once every attempt observed before it is written (or dropped): for
+// tests and for readers that must see them. It waits for Run, or for ctx to end.
+func (a *Aggregator) Sync(ctx context.Context) error {
+	done := make(chan struct{})
+	select {
+	case a.syncs <- done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// drain folds everything queued now into pending.
+func (a *Aggregator) drain(pending map[key]*Event) {
+	for {
+		select {
+		case e := <-a.queue:
+			a.add(pending, e)
+		default:
 			return
 		}
 	}

@@ -158,6 +158,23 @@ func TestAggregatorBounds(t *testing.T) {
 			t.Errorf("dropped %d, want 2", a.Dropped())
 		}
 	})
+	t.Run("SyncWritesWhatWasObserved", func(t *testing.T) {
+		t.Parallel()
+		s := &sink{}
+		a := events.NewAggregator(s, events.AggregatorOptions{Flush: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan struct{})
+		go func() { a.Run(ctx); close(ran) }()
+		defer func() { cancel(); <-ran }()
+		a.Observe(failed(1, events.LoginFailed, "10.0.0.1", 0))
+		a.Observe(failed(1, events.LoginFailed, "10.0.0.1", time.Second))
+		if err := a.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if rows := s.sorted(); len(rows) != 1 || rows[0].Count != 2 {
+			t.Errorf("after Sync wrote %+v, want one row of 2", rows)
+		}
+	})
 	t.Run("ObserveStampsTheTime", func(t *testing.T) {
 		t.Parallel()
 		s := &sink{}

@@ -43,6 +43,8 @@ type Deps struct {
 	MailLimiter AddressLimiter
 	// Recovery runs password-reset requests, email verification and change of email.
 	Recovery Recovery
+	// Events reads the accounts' security history; nil: every history is empty.
+	Events EventLog
 	// IPv6Prefix is how many leading bits of an IPv6 client address name its bucket
 	// (0 means DefaultIPv6Prefix); an IPv4 address is always a bucket of its own.
 	IPv6Prefix int
@@ -98,6 +100,7 @@ type Server struct {
 	limiter     AddressLimiter
 	mailLimiter AddressLimiter
 	recovery    Recovery
+	events      EventLog
 	ipv6Bits    int
 	observe     func(pattern string, status int, d time.Duration)
 	requestIDs  *requestIDs
@@ -113,6 +116,9 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Recovery == nil {
 		d.Recovery = mailOff{}
+	}
+	if d.Events == nil {
+		d.Events = noEvents{}
 	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
@@ -132,6 +138,7 @@ func NewServer(d Deps) *Server {
 		limiter:     d.AddressLimiter,
 		mailLimiter: d.MailLimiter,
 		recovery:    d.Recovery,
+		events:      d.Events,
 		ipv6Bits:    d.IPv6Prefix,
 		observe:     d.Observe,
 		requestIDs:  newRequestIDs(),
