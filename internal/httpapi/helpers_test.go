@@ -86,7 +86,9 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 	log := logging.New(logs, o.prod, slog.LevelInfo)
 	// As cmd/authme/serve.go wires it, less the hash gate and the per-address rate limit,
 	// which would shed or refuse these tests' bursts of log-ins from one address.
-	failures := events.NewAggregator(db, events.AggregatorOptions{Log: log})
+	// Every failure of a test falls in one minute, whenever the test runs.
+	minute := time.Now().Truncate(time.Minute)
+	failures := events.NewAggregator(db, events.AggregatorOptions{Log: log, Now: func() time.Time { return minute }})
 	users, err := auth.NewService(db, hasher, log, auth.WithThrottle(db, auth.DefaultThrottle),
 		auth.WithFailureObserver(func(f auth.LoginFailure) {
 			kind := events.LoginFailed
