@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"authme/internal/recovery"
@@ -42,7 +43,9 @@ func emailChangeCases(t *testing.T, site *mailSite) {
 
 		c.must(http.StatusAccepted, "PUT", "/api/users/me/email", map[string]string{"password": mailPassword, "email": next})
 		change := token(t, site.mail(t, next, subjectChangeConfirm), recovery.PathEmailChange)
-		site.mail(t, old, subjectChangeNotice)
+		if m := site.mail(t, old, subjectChangeNotice); !strings.Contains(m.Text, next) {
+			t.Errorf("the notice to the old address does not name the new one:\n%s", m.Text)
+		}
 		if got := c.must(http.StatusOK, "GET", "/api/session", nil).field(t, "user", "email"); got != old {
 			t.Errorf("before the link is followed the address is %q, want %q", got, old)
 		}

@@ -29,6 +29,7 @@ const newPassword = "a brand new passphrase"
 // TestMailFlows runs the flows of issue 13 through the real program and a real Mailpit,
 // one server per database, each case with accounts and a client address of its own.
 func TestMailFlows(t *testing.T) {
+	t.Parallel()
 	perTarget(t, func(t *testing.T, tg testdb.Target) {
 		site := startMailSite(t, tg, 1)
 		t.Run("Reset", func(t *testing.T) { resetCases(t, site) })
@@ -83,9 +84,18 @@ func resetCases(t *testing.T, site *mailSite) {
 		c := site.client(t)
 		c.must(http.StatusAccepted, "POST", "/api/password-reset", map[string]string{"email": email}, "Host", "evil.example")
 		m := site.mail(t, email, subjectReset)
-		token(t, m, recovery.PathReset) // fails unless the link is PUBLIC_URL's
+		token(t, m, recovery.PathReset) // fails unless the text's link is PUBLIC_URL's
+		for _, l := range linkRE.FindAllStringSubmatch(m.HTML, -1) {
+			if l[1] != mailPublicURL+recovery.PathReset {
+				t.Errorf("the HTML part links to %s", l[1])
+			}
+		}
 		if strings.Contains(m.Text+m.HTML, "evil.example") {
 			t.Errorf("the mail names the request's Host:\n%s", m.Text)
+		}
+		// Who asked is the client behind the trusted proxy, not the proxy.
+		if !strings.Contains(m.Text, "from the address "+c.ip) {
+			t.Errorf("the mail does not name the client address %s:\n%s", c.ip, m.Text)
 		}
 	})
 

@@ -69,6 +69,7 @@ func retryAfter(t *testing.T, r apiReply) {
 // sender's first retry comes 7.5–10 s after the failure (outbox.DefaultFirstRetry less
 // jitter), so the wait here is up to 20 s; no setting shortens it for tests.
 func TestMailServerDownLosesNothing(t *testing.T) {
+	t.Parallel()
 	perTarget(t, func(t *testing.T, tg testdb.Target) {
 		site := startMailSite(t, tg, 1)
 		email := "outage@example.test"
@@ -106,6 +107,7 @@ func TestMailServerDownLosesNothing(t *testing.T) {
 // right password gets 403 and the way out, a wrong one gets the same 401 as an unknown
 // user, and a verified account logs in.
 func TestRequireVerifiedEmail(t *testing.T) {
+	t.Parallel()
 	perTarget(t, func(t *testing.T, tg testdb.Target) {
 		site := startMailSite(t, tg, 1, "REQUIRE_VERIFIED_EMAIL", "true")
 		email := "unverified@example.test"
@@ -136,6 +138,7 @@ func TestRequireVerifiedEmail(t *testing.T) {
 // TestMailOffInProduction: production without SMTP_URL starts, answers every request
 // for mail 503 with a message that says why, and logs in as ever.
 func TestMailOffInProduction(t *testing.T) {
+	t.Parallel()
 	site := startMailSite(t, testdb.Postgres(t), 1,
 		"APP_ENV", "production", "SMTP_URL", "", "PUBLIC_URL", "",
 		"JWT_SECRET", "production mail-off test secret, 48 bytes long.")
@@ -168,6 +171,7 @@ func TestMailOffInProduction(t *testing.T) {
 // Mailpit; 20 reset requests for 20 accounts, alternately to each, give exactly one
 // mail to each account.
 func TestTwoInstancesSendEachMailOnce(t *testing.T) {
+	t.Parallel()
 	site := startMailSite(t, testdb.Postgres(t), 2)
 	const n = 20
 	emails := make([]string, n)
