@@ -60,6 +60,9 @@ func emailChangeCases(t *testing.T, site *mailSite) {
 		if got := other.sessionUser(); got != "" {
 			t.Errorf("another session survived the change (user %q)", got)
 		}
+		if r := site.client(t).login(next, mailPassword); r.Status != http.StatusOK {
+			t.Errorf("log-in with the new address = %s, want 200", r)
+		}
 		undo := token(t, site.mail(t, old, subjectChanged), recovery.PathEmailUndo)
 		tokenError(t, confirmReset(site.client(t), resetTok, newPassword))
 

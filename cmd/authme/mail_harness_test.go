@@ -260,17 +260,26 @@ func (r apiReply) field(t *testing.T, path ...string) string {
 // do sends a request; header is key, value pairs.
 func (c *apiClient) do(method, path string, body any, header ...string) apiReply {
 	c.t.Helper()
+	r, err := c.send(method, path, body, header...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for any goroutine: it returns what goes wrong instead of failing the test.
+func (c *apiClient) send(method, path string, body any, header ...string) (apiReply, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			c.t.Fatal(err)
+			return apiReply{}, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequest(method, c.base+path, rd)
 	if err != nil {
-		c.t.Fatal(err)
+		return apiReply{}, err
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
@@ -297,12 +306,12 @@ func (c *apiClient) do(method, path string, body any, header ...string) apiReply
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
+		return apiReply{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
-		c.t.Fatalf("%s %s: read: %v", method, path, err)
+		return apiReply{}, fmt.Errorf("%s %s: read: %w", method, path, err)
 	}
 	c.mu.Lock()
 	for _, ck := range res.Cookies() {
@@ -313,7 +322,7 @@ func (c *apiClient) do(method, path string, body any, header ...string) apiReply
 		}
 	}
 	c.mu.Unlock()
-	return apiReply{Status: res.StatusCode, Header: res.Header, Body: b}
+	return apiReply{Status: res.StatusCode, Header: res.Header, Body: b}, nil
 }
 
 // must sends a request that has to get status want.

@@ -145,6 +145,47 @@ func resetCases(t *testing.T, site *mailSite) {
 		tokenError(t, confirmReset(site.client(t), tok, "yet another passphrase"))
 	})
 
+	// Two browsers confirm one link at once: one gets the account, the other the
+	// refusal of a used link, on both databases.
+	t.Run("RacingConfirmationsOneWins", func(t *testing.T) {
+		t.Parallel()
+		email := "race-reset@example.test"
+		site.account(t, "race-reset", email)
+		tok := requestReset(t, site, site.client(t), email)
+		a, b := site.client(t), site.client(t)
+		type result struct {
+			r   apiReply
+			err error
+		}
+		results := make(chan result, 2)
+		for _, c := range []*apiClient{a, b} {
+			go func() {
+				r, err := c.send("POST", "/api/password-reset/confirm", map[string]string{"token": tok, "password": newPassword})
+				results <- result{r, err}
+			}()
+		}
+		var statuses []int
+		for range 2 {
+			res := <-results
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if res.r.Status == http.StatusBadRequest {
+				tokenError(t, res.r)
+			}
+			statuses = append(statuses, res.r.Status)
+		}
+		slices.Sort(statuses)
+		if !slices.Equal(statuses, []int{http.StatusOK, http.StatusBadRequest}) {
+			t.Errorf("statuses %v, want one 200 and one 400", statuses)
+		}
+		site.mail(t, email, subjectPasswordChange)
+		site.settled(t)
+		if n := site.mailsTo(t, email); n != 2 {
+			t.Errorf("%d mails to the account, want the link and one notice", n)
+		}
+	})
+
 	t.Run("SupersededTokenRefused", func(t *testing.T) {
 		t.Parallel()
 		email := "superseded-reset@example.test"
