@@ -152,8 +152,10 @@ func (t *Tx) SetEmail(ctx context.Context, u auth.User, email string, verifiedAt
 	_, err := t.tx.ExecContext(ctx,
 		`UPDATE "Users" SET "email" = $1, "emailVerifiedAt" = $2, "updatedAt" = CURRENT_TIMESTAMP WHERE "id" = $3`,
 		email, verifiedAt.Unix(), u.ID)
-	if what, dup := t.db.d.uniqueViolation(err); dup {
-		return &duplicateUser{username: u.Username, email: email, what: what}
+	if _, dup := t.db.d.uniqueViolation(err); dup {
+		// Only the address can be taken here: the account keeps its own username, which
+		// InTx's conflict lookup would otherwise find and name.
+		return &duplicateUser{email: email, what: "email"}
 	}
 	if err != nil {
 		return t.db.wrap(err, "change email of user %d", u.ID)
