@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/httpapi"
 	"authme/internal/outbox"
 	"authme/internal/recovery"
 	"authme/internal/testdb"
@@ -131,6 +132,25 @@ func TestRequireVerifiedEmail(t *testing.T) {
 		c.must(http.StatusOK, "POST", "/api/email-verification/confirm", map[string]string{"token": tok})
 		if r := c.login(email, mailPassword); r.Status != http.StatusOK {
 			t.Errorf("verified = %s, want 200", r)
+		}
+
+		// A sign-up proves nothing about the address it gives: it starts no session,
+		// and the account logs in once the mailed link is followed.
+		s := site.client(t)
+		signup := s.do("POST", "/api/users", map[string]string{"username": "newcomer", "email": "newcomer@example.test", "password": mailPassword})
+		if signup.Status != http.StatusAccepted || signup.field(t, "message") != httpapi.MsgVerifyFirst {
+			t.Fatalf("sign-up = %s, want 202 %q", signup, httpapi.MsgVerifyFirst)
+		}
+		if got := s.sessionUser(); got != "" {
+			t.Errorf("the sign-up started a session for %q before the address was verified", got)
+		}
+		if r := s.login("newcomer", mailPassword); r.Status != http.StatusForbidden {
+			t.Errorf("log-in before verifying = %s, want 403", r)
+		}
+		tok = token(t, site.mail(t, "newcomer@example.test", subjectVerify), recovery.PathVerify)
+		s.must(http.StatusOK, "POST", "/api/email-verification/confirm", map[string]string{"token": tok})
+		if r := s.login("newcomer", mailPassword); r.Status != http.StatusOK {
+			t.Errorf("log-in after verifying = %s, want 200", r)
 		}
 	})
 }
