@@ -174,3 +174,18 @@ func (s *failingStore) InTx(ctx context.Context, fn func(login.Tx) error) error 
 	s.committed = append(s.committed, tx.writes...)
 	return nil
 }
+
+// TestSignupWaitingForVerificationRecordsItsEvent: a sign-up that starts no session
+// (verified addresses required) still records its event, with the account.
+func TestSignupWaitingForVerificationRecordsItsEvent(t *testing.T) {
+	t.Parallel()
+	st := &failingStore{}
+	s := login.New(fakeVerifier{}, fakeIssuer{}, st, login.RequireVerifiedEmail(true))
+	got, err := s.Signup(context.Background(), auth.SignupInput{Username: "bob", Email: "b@x.io", Password: "pw"}, login.Client{Address: "10.0.0.9"})
+	if err != nil || got.Token != "" {
+		t.Fatalf("Signup = %+v, %v; want the user and no session", got, err)
+	}
+	if w := strings.Join(st.committed, "|"); w != "create bob h:pw|event signup  10.0.0.9" {
+		t.Errorf("committed %q, want the account and its event", w)
+	}
+}
