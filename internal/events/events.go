@@ -46,9 +46,11 @@ const (
 )
 
 // Kinds lists every kind, for documentation and validation.
-var Kinds = []string{Signup, Login, LoginFailed, LoginThrottled, Logout, PasswordChanged, PasswordReset,
-	EmailVerified, EmailChangeRequested, EmailChanged, EmailChangeUndone, SessionsEnded,
-	AccountDisabled, AccountEnabled, AccountUnlocked, PasswordSet}
+func Kinds() []string {
+	return []string{Signup, Login, LoginFailed, LoginThrottled, Logout, PasswordChanged, PasswordReset,
+		EmailVerified, EmailChangeRequested, EmailChanged, EmailChangeUndone, SessionsEnded,
+		AccountDisabled, AccountEnabled, AccountUnlocked, PasswordSet}
+}
 
 // Detail keys and values of SessionsEnded.
 const (

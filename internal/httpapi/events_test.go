@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -232,4 +233,18 @@ func TestSecurityEvents(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestOpenAPIListsEveryEventKind keeps the document's enum of kinds and the events
+// package's in step.
+func TestOpenAPIListsEveryEventKind(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("openapi/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "enum: [" + strings.Join(events.Kinds(), ", ") + "]"
+	if !strings.Contains(string(doc), want) {
+		t.Errorf("openapi.yaml's SecurityEvent kind enum is not %s", want)
+	}
 }
