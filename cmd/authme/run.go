@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, lookupenv func(string) (string, boo
 
 // openStore opens the configured database, failing with one clear line.
 func (e env) openStore(ctx context.Context) (*store.DB, error) {
-	db, err := store.Open(ctx, store.Options{DatabaseURL: e.cfg.DatabaseURL, File: e.cfg.DBFile, Schema: e.cfg.Schema, MaxConns: e.cfg.DBMaxConns})
+	db, err := store.Open(ctx, store.Options{DatabaseURL: e.cfg.DatabaseURL, File: e.cfg.DBFile, Schema: e.cfg.Schema, MaxConns: e.cfg.DBMaxConns, EventLog: e.log})
 	if err != nil {
 		return nil, fmt.Errorf("database connection failure: %w", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/outbox"
 	"authme/internal/tokens"
 )
@@ -45,7 +46,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		return Started{}, err
 	}
 	c.Replaces = "" // ended with all the others
-	st, err := s.start(ctx, c, func(ctx context.Context, tx Tx) (auth.User, error) {
+	st, err := s.start(ctx, c, events.PasswordReset, func(ctx context.Context, tx Tx) (auth.User, error) {
 		now := s.now()
 		acct, err := tx.Account(ctx, rec.UserID)
 		if errors.Is(err, auth.ErrNotFound) {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/session"
 )
 
@@ -112,8 +113,8 @@ func (b *BatchedRestores) TouchSession(ctx context.Context, id string, now time.
 }
 
 // DeleteSession is DB.DeleteSession.
-func (b *BatchedRestores) DeleteSession(ctx context.Context, id string) error {
-	return b.db.DeleteSession(ctx, id)
+func (b *BatchedRestores) DeleteSession(ctx context.Context, id string, e events.Event) error {
+	return b.db.DeleteSession(ctx, id, e)
 }
 
 // UserSessions is DB.UserSessions.
@@ -122,13 +123,13 @@ func (b *BatchedRestores) UserSessions(ctx context.Context, userID int64, now, i
 }
 
 // DeleteUserSession is DB.DeleteUserSession.
-func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
-	return b.db.DeleteUserSession(ctx, userID, id)
+func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string, e events.Event) (bool, error) {
+	return b.db.DeleteUserSession(ctx, userID, id, e)
 }
 
 // DeleteOtherSessions is DB.DeleteOtherSessions.
-func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
-	return b.db.DeleteOtherSessions(ctx, userID, keep)
+func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string, e events.Event) (int64, error) {
+	return b.db.DeleteOtherSessions(ctx, userID, keep, e)
 }
 
 // PurgeExpiredSessions is DB.PurgeExpiredSessions.
