@@ -58,19 +58,31 @@ func jsonTime(t time.Time) *string {
 
 // parseCommand parses a command's flags wherever they stand among its arguments
 // (`users show ana --json` as well as `users show --json ana`), and checks that it got
-// between min and max positional arguments.
+// between min and max positional arguments. An argument that starts with "-" but names
+// no flag is positional: session ids may start with one. "--" ends the flags.
 func parseCommand(fs *flag.FlagSet, args []string, min, max int, usage string) ([]string, error) {
 	fs.SetOutput(io.Discard)
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, usageError(fs.Name() + ": " + err.Error() + " (usage: " + usage + ")")
-		}
-		args = fs.Args()
-		if len(args) == 0 {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
 			break
 		}
-		pos, args = append(pos, args[0]), args[1:]
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(a, "-") || f == nil {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) && i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	if err := fs.Parse(flags); err != nil {
+		return nil, usageError(fs.Name() + ": " + err.Error() + " (usage: " + usage + ")")
 	}
 	if len(pos) < min || len(pos) > max {
 		return nil, usageError(fs.Name() + ": usage: " + usage)
