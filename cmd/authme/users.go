@@ -46,6 +46,13 @@ func (e env) operator(ctx context.Context, cmd string, args []string) error {
 		return err
 	}
 	defer db.Close()
+	// The commands read and write the newest schema: an older one would fail with a
+	// missing column instead of saying what to do.
+	if n, err := db.PendingMigrations(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		return fmt.Errorf("%w (%d pending)", store.ErrPendingMigrations, n)
+	}
 	return explain(run(ctx, db, args))
 }
 
