@@ -16,18 +16,18 @@ import (
 	"authme/internal/testdb"
 )
 
-// client is a browser of the test: a cookie jar and the CSRF token it was given. Cookies
+// operatorClient is a browser of the test: a cookie jar and the CSRF token it was given. Cookies
 // ignore ports, so one client carries its session to every instance on 127.0.0.1.
-type client struct {
+type operatorClient struct {
 	t     *testing.T
 	hc    *http.Client
 	token string
 }
 
-func newClient(t *testing.T, url string) *client {
+func newOperatorClient(t *testing.T, url string) *operatorClient {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
-	c := &client{t: t, hc: &http.Client{Jar: jar}}
+	c := &operatorClient{t: t, hc: &http.Client{Jar: jar}}
 	res, err := c.hc.Get(url + "/api/csrf/restore")
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func newClient(t *testing.T, url string) *client {
 }
 
 // do sends a request with the CSRF header and returns the status and body.
-func (c *client) do(method, url, body string) (int, string) {
+func (c *operatorClient) do(method, url, body string) (int, string) {
 	c.t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -56,14 +56,14 @@ func (c *client) do(method, url, body string) (int, string) {
 	return res.StatusCode, string(b)
 }
 
-func (c *client) login(url, name, pw string) (int, string) {
+func (c *operatorClient) login(url, name, pw string) (int, string) {
 	c.t.Helper()
 	b, _ := json.Marshal(map[string]string{"credential": name, "password": pw})
 	return c.do("POST", url+"/api/session", string(b))
 }
 
 // me is the status of GET /api/users/me: 200 while the client's session is honoured.
-func (c *client) me(url string) int {
+func (c *operatorClient) me(url string) int {
 	c.t.Helper()
 	code, _ := c.do("GET", url+"/api/users/me", "")
 	return code
@@ -116,7 +116,7 @@ func TestOperatorCommands(t *testing.T) {
 			const name, pw = "Demo-lition", "password"
 
 			t.Run("DisabledAccountsTokenDiesOnEveryInstance", func(t *testing.T) {
-				c := newClient(t, urlA)
+				c := newOperatorClient(t, urlA)
 				if code, body := c.login(urlA, name, pw); code != 200 {
 					t.Fatalf("log-in on A = %d %s", code, body)
 				}
@@ -137,7 +137,7 @@ func TestOperatorCommands(t *testing.T) {
 			})
 
 			t.Run("DisabledLogInIs403AfterTheRightPasswordOnly", func(t *testing.T) {
-				c := newClient(t, urlB)
+				c := newOperatorClient(t, urlB)
 				code, body := c.login(urlB, name, pw)
 				if code != 403 || !strings.Contains(body, auth.MsgAccountDisabled) {
 					t.Errorf("right password = %d %s; want 403 with %q", code, body, auth.MsgAccountDisabled)
@@ -158,13 +158,13 @@ func TestOperatorCommands(t *testing.T) {
 				if !res.Changed || res.Username != name {
 					t.Errorf("users enable --json = %+v", res)
 				}
-				if code, body := newClient(t, urlA).login(urlA, name, pw); code != 200 {
+				if code, body := newOperatorClient(t, urlA).login(urlA, name, pw); code != 200 {
 					t.Errorf("log-in after enabling = %d %s", code, body)
 				}
 			})
 
 			t.Run("UnlockClearsTheThrottle", func(t *testing.T) {
-				newClient(t, urlA).login(urlA, name, "a-wrong-guess")
+				newOperatorClient(t, urlA).login(urlA, name, "a-wrong-guess")
 				var shown struct {
 					Throttles []throttleJSON `json:"throttles"`
 				}
@@ -183,7 +183,7 @@ func TestOperatorCommands(t *testing.T) {
 
 			const newPW = "a brand new passphrase"
 			t.Run("SetPasswordReadsStdinAndEndsSessions", func(t *testing.T) {
-				c := newClient(t, urlA)
+				c := newOperatorClient(t, urlA)
 				if code, _ := c.login(urlA, name, pw); code != 200 {
 					t.Fatalf("log-in = %d", code)
 				}
@@ -211,7 +211,7 @@ func TestOperatorCommands(t *testing.T) {
 			t.Run("SessionsListAndEnd", func(t *testing.T) {
 				var before, sessions []sessionJSON
 				decode(t, mustCLI(t, env, "", "sessions", "list", name, "--json"), &before)
-				c := newClient(t, urlA)
+				c := newOperatorClient(t, urlA)
 				if code, _ := c.login(urlA, name, newPW); code != 200 {
 					t.Fatalf("log-in = %d", code)
 				}
@@ -281,11 +281,11 @@ func TestOperatorCommands(t *testing.T) {
 
 			t.Run("DeleteLeavesNoRowBehind", func(t *testing.T) {
 				const victim = "FakeUser2"
-				c := newClient(t, urlA)
+				c := newOperatorClient(t, urlA)
 				if code, _ := c.login(urlA, victim, "password3"); code != 200 {
 					t.Fatalf("log-in = %d", code)
 				}
-				newClient(t, urlA).login(urlA, victim, "wrong-guess") // a throttle row
+				newOperatorClient(t, urlA).login(urlA, victim, "wrong-guess") // a throttle row
 				var a accountJSON
 				decode(t, mustCLI(t, env, "", "users", "show", victim, "--json"), &a)
 				db := testdb.OpenWith(t, opts)
@@ -321,7 +321,7 @@ func TestOperatorCommands(t *testing.T) {
 				if _, err := db.SQL().Exec(`INSERT INTO "Spots" ("id", "ownerId") VALUES (1, $1)`, a.ID); err != nil {
 					t.Fatal(err)
 				}
-				newClient(t, urlA).login(urlA, kept, "password2")
+				newOperatorClient(t, urlA).login(urlA, kept, "password2")
 				before := rowsReferring(t, db, a.ID)
 				_, err := authmeCLI(t, env, "", "users", "delete", kept, "--yes")
 				if err == nil || err.Error() != auth.MsgAccountReferenced {
