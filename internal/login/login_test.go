@@ -77,6 +77,9 @@ func (fakeVerifier) VerifyPassword(_ context.Context, in auth.LoginInput) (auth.
 	if in.Password != "right" {
 		return auth.User{}, auth.ErrInvalidCredentials
 	}
+	if in.Credential == "disabled" {
+		return auth.User{ID: 2, Username: in.Credential, DisabledAt: time.Unix(1700000000, 0)}, nil
+	}
 	return auth.User{ID: 1, Username: in.Credential}, nil
 }
 func (fakeVerifier) PrepareSignup(_ context.Context, in auth.SignupInput) (auth.NewAccount, error) {
@@ -187,5 +190,31 @@ func TestSignupWaitingForVerificationRecordsItsEvent(t *testing.T) {
 	}
 	if w := strings.Join(st.committed, "|"); w != "create bob h:pw|event signup  10.0.0.9" {
 		t.Errorf("committed %q, want the account and its event", w)
+	}
+}
+
+// TestPasswordOfADisabledAccount: the refusal comes only after a right password; a wrong
+// one gets the answer every wrong password gets. Neither writes anything.
+func TestPasswordOfADisabledAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, password string
+		want           error
+	}{
+		{"RightPasswordIsRefusedAsDisabled", "right", auth.ErrAccountDisabled},
+		{"WrongPasswordIsInvalidCredentials", "wrong", auth.ErrInvalidCredentials},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &failingStore{}
+			_, err := login.New(fakeVerifier{}, fakeIssuer{}, st).Password(ctx, auth.LoginInput{Credential: "disabled", Password: tt.password}, login.Client{})
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Password = %v, want %v", err, tt.want)
+			}
+			if st.committed != nil {
+				t.Errorf("wrote %v", st.committed)
+			}
+		})
 	}
 }

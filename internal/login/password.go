@@ -23,6 +23,10 @@ func (s *Service) Password(ctx context.Context, in auth.LoginInput, c Client) (A
 	if err != nil {
 		return Attempt{}, err
 	}
+	if u.Disabled() {
+		// Also only after a right and throttled password, for the same reason.
+		return Attempt{}, auth.ErrAccountDisabled
+	}
 	if s.requireVerified && !u.EmailVerified() {
 		// Only now, after a right and throttled password: the refusal tells nothing to
 		// someone who does not know it.

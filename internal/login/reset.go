@@ -65,6 +65,9 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		if !tokens.StampMatches(got.Stamp, ResetStamp(acct.User.Email, acct.PasswordHash)) {
 			return auth.User{}, auth.ErrBadToken // the password or the address changed since
 		}
+		if acct.Disabled() {
+			return auth.User{}, auth.ErrAccountDisabled // a link mailed before the account was disabled
+		}
 		u := acct.User
 		if err := tx.SetPasswordHash(ctx, u.ID, newHash); err != nil {
 			return auth.User{}, err

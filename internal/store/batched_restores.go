@@ -146,8 +146,10 @@ const (
 
 // batchRestoreQuery loads every listed session with its user. Liveness (expiry, idle
 // time) is checked per lookup in Go, against the caller's own clock readings, exactly as
-// sessionUserQuery's WHERE clause does.
-const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+// sessionUserQuery's WHERE clause does; a disabled account's sessions are left out by
+// the join, as there.
+const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
+ JOIN "Users" u ON u."id" = s."userId" AND u."disabledAt" IS NULL
  WHERE s."id" = ANY($1)`
 
 var errBatcherClosed = errors.New("session restores are closed")

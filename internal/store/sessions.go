@@ -38,7 +38,10 @@ func insertSession(ctx context.Context, x execer, s session.Session) error {
 
 // sessionUserQuery reads only what a restore needs: it runs on every request with a
 // session, and each column read costs the driver an allocation or two.
-const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+// A disabled account's sessions are refused by the join itself, so every instance stops
+// honouring them with the same query, whatever its caches.
+const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
+ JOIN "Users" u ON u."id" = s."userId" AND u."disabledAt" IS NULL
  WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`
 
 // SessionUser loads a live session and its user: one indexed lookup, joined. The
