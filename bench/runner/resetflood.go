@@ -28,6 +28,8 @@ const (
 	knownAccounts   = 50
 	floodKnownEvery = 10
 	floodConns      = 50
+	// maxDrift is how far apart the phases alone may be for the ratio to count.
+	maxDrift = 0.15
 	// drainWait bounds the wait, after the flood, for the sender to empty the outbox.
 	drainWait = 60 * time.Second
 )
@@ -49,6 +51,9 @@ type floodReport struct {
 	LoginAfter  result `json:"login_alone_after"`
 	// Ratio is log-ins a second under the flood over the mean of the two phases alone.
 	Ratio float64 `json:"login_ratio"`
+	// AloneDrift is how far apart the two phases alone are, over the faster: above
+	// maxDrift, the machine's speed changed during the case and the ratio means little.
+	AloneDrift float64 `json:"alone_drift"`
 
 	// Waits is, per phase, what authme's metrics say log-ins and requests waited for.
 	Waits map[string]phaseWaits `json:"waits"`
@@ -266,6 +271,8 @@ func runResetFlood(ctx context.Context, o options, args []string, tmp, authmeBin
 	}
 	if alone := (rep.LoginBefore.OKRPS + rep.LoginAfter.OKRPS) / 2; alone > 0 {
 		rep.Ratio = rep.LoginFlood.OKRPS / alone
+		hi := max(rep.LoginBefore.OKRPS, rep.LoginAfter.OKRPS)
+		rep.AloneDrift = (hi - min(rep.LoginBefore.OKRPS, rep.LoginAfter.OKRPS)) / hi
 	}
 	ap.stop()
 	rep.AuthmeLog = summarizeLog(authmeLog)
@@ -292,7 +299,10 @@ func (r *floodReport) writeText(w io.Writer) {
 	row("log-in under flood", r.LoginFlood)
 	row("reset flood", r.Flood)
 	row("log-in alone again", r.LoginAfter)
-	fmt.Fprintf(w, "  log-ins under the flood / alone: %.2f\n", r.Ratio)
+	fmt.Fprintf(w, "  log-ins under the flood / alone: %.2f (the two phases alone %.0f%% apart)\n", r.Ratio, r.AloneDrift*100)
+	if r.AloneDrift > maxDrift {
+		fmt.Fprintf(w, "  WARNING: log-ins alone changed by over %.0f%% between the first phase and the last: something else took the machine's CPU; run again when it is quiet\n", maxDrift*100)
+	}
 	for _, p := range []string{"login_alone_before", "under_flood", "login_alone_after"} {
 		x := r.Waits[p]
 		fmt.Fprintf(w, "  %-19s database pool: %d waits, %.1f s in all; hashing slot: %d waits, mean %.1f ms\n",
