@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,11 @@ import (
 	"authme/internal/recovery"
 	"authme/internal/session"
 )
+
+// DefaultMailConcurrency bounds the mail requests an instance works on at once: enough
+// for people asking for links, few enough that a flood of them leaves the connection
+// pool and the database's write lock to log-ins.
+const DefaultMailConcurrency = 2
 
 // Deps is everything the server needs; NewServer takes nothing else.
 type Deps struct {
@@ -41,6 +47,9 @@ type Deps struct {
 	// MailLimiter is the per-address bucket on the endpoints that mail links or spend
 	// them; nil turns it off.
 	MailLimiter AddressLimiter
+	// MailConcurrency is how many of those requests an instance works on at once (0:
+	// DefaultMailConcurrency); the others wait up to a second, then get 503.
+	MailConcurrency int
 	// Recovery runs password-reset requests, email verification and change of email.
 	Recovery Recovery
 	// Events reads the accounts' security history; nil: every history is empty.
@@ -99,6 +108,7 @@ type Server struct {
 	origins     origins
 	limiter     AddressLimiter
 	mailLimiter AddressLimiter
+	mailSlots   chan struct{}
 	recovery    Recovery
 	events      EventLog
 	ipv6Bits    int
@@ -137,6 +147,7 @@ func NewServer(d Deps) *Server {
 		origins:     newOrigins(d.Origins),
 		limiter:     d.AddressLimiter,
 		mailLimiter: d.MailLimiter,
+		mailSlots:   make(chan struct{}, cmp.Or(d.MailConcurrency, DefaultMailConcurrency)),
 		recovery:    d.Recovery,
 		events:      d.Events,
 		ipv6Bits:    d.IPv6Prefix,
