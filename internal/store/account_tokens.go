@@ -73,6 +73,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (auth.User, error) 
 func (db *DB) PurgeExpiredTokens(ctx context.Context, now time.Time) (int64, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	n, err := rowsAffected(db.sql.ExecContext(ctx, `DELETE FROM "AccountTokens" WHERE "expiresAt" <= $1`, now.Unix()))
 	if err != nil {
 		return 0, db.wrap(err, "purge expired tokens")

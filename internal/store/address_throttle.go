@@ -61,6 +61,7 @@ func takeTokenSQL(least, greatest string) string {
 func (a *AddressThrottle) Allow(ctx context.Context, key string) (bool, time.Duration, error) {
 	ctx, cancel := a.db.deadline(ctx)
 	defer cancel()
+	defer a.db.writeTurn()()
 	now := a.now().UnixMilli()
 	key = a.scope + key
 	st, err := a.db.prepared(ctx, a.db.d.takeAddressToken)
@@ -104,6 +105,7 @@ func (a *AddressThrottle) wait(ctx context.Context, key string, now int64) (time
 func (a *AddressThrottle) Purge(ctx context.Context) (int64, error) {
 	ctx, cancel := a.db.deadline(ctx)
 	defer cancel()
+	defer a.db.writeTurn()()
 	full := a.now().UnixMilli() - a.refillMS()
 	q, args := `DELETE FROM "AddressThrottles" WHERE "updatedAt" <= $1`, []any{full}
 	if a.scope != "" {

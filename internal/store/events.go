@@ -70,6 +70,7 @@ func (db *DB) RecordAggregated(ctx context.Context, e events.Event) error {
 }
 
 func (db *DB) writeEvent(ctx context.Context, q string, e events.Event, what string) error {
+	defer db.writeTurn()()
 	args, e, err := eventArgs(e)
 	if err != nil {
 		return err
@@ -131,6 +132,7 @@ func (db *DB) ListEvents(ctx context.Context, userID, before int64, limit int) (
 func (db *DB) PurgeEvents(ctx context.Context, before time.Time) (int64, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	n, err := rowsAffected(db.sql.ExecContext(ctx, `DELETE FROM "SecurityEvents" WHERE "at" < $1`, before.UnixMilli()))
 	if err != nil {
 		return 0, db.wrap(err, "purge events")

@@ -18,6 +18,7 @@ import (
 func (db *DB) Enqueue(ctx context.Context, j outbox.Job) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	// Prepared once: a flood of reset requests is a flood of these.
 	st, err := db.prepared(ctx, insertOutbox)
 	if err != nil {
@@ -93,8 +94,10 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 	if o.db.d.name == "postgres" {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
+	endTurn := o.db.writeTurn() // until the claim's rows are read, before any Fail below
 	rows, err := o.db.sql.QueryContext(ctx, claimOutboxSQL(lock), now.UnixMilli(), now.Add(lease).UnixMilli(), n)
 	if err != nil {
+		endTurn()
 		return nil, o.db.wrap(err, "claim mail")
 	}
 	defer rows.Close()
@@ -110,6 +113,7 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 		var data string
 		var created int64
 		if err := rows.Scan(&c.job.ID, &c.job.Kind, &user, &c.job.Email, &data, &created, &c.job.Attempts, &c.notBefore); err != nil {
+			endTurn()
 			return nil, o.db.wrap(err, "claim mail")
 		}
 		if user != nil {
@@ -123,9 +127,11 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 		got = append(got, c)
 	}
 	if err := rows.Err(); err != nil {
+		endTurn()
 		return nil, o.db.wrap(err, "claim mail")
 	}
 	rows.Close()
+	endTurn()
 	for _, j := range bad {
 		// Written by something other than Enqueue: fail it here rather than meet it again
 		// and again.
@@ -152,6 +158,7 @@ func (o *Outbox) Claim(ctx context.Context, now time.Time, lease time.Duration, 
 func (o *Outbox) settle(ctx context.Context, j outbox.Job, what, set string, args ...any) error {
 	ctx, cancel := o.db.deadline(ctx)
 	defer cancel()
+	defer o.db.writeTurn()()
 	q := `UPDATE "Outbox" SET "lockedUntil" = 0, ` + set + ` WHERE "id" = $1 AND "attempts" = $2 AND ` + outboxPending
 	res, err := o.db.sql.ExecContext(ctx, q, append([]any{j.ID, j.Attempts}, args...)...)
 	if err != nil {
@@ -189,6 +196,7 @@ func (o *Outbox) Drop(ctx context.Context, j outbox.Job, at time.Time) error {
 func (o *Outbox) Purge(ctx context.Context, before time.Time) (int64, error) {
 	ctx, cancel := o.db.deadline(ctx)
 	defer cancel()
+	defer o.db.writeTurn()()
 	res, err := o.db.sql.ExecContext(ctx, `DELETE FROM "Outbox" WHERE "sentAt" < $1 OR "failedAt" < $1 OR "droppedAt" < $1`, before.UnixMilli())
 	if err != nil {
 		return 0, o.db.wrap(err, "purge done mail")

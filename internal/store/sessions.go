@@ -72,6 +72,7 @@ func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Ti
 func (db *DB) TouchSession(ctx context.Context, id string, now time.Time) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	if _, err := db.sql.ExecContext(ctx, `UPDATE "Sessions" SET "lastSeenAt" = $1 WHERE "id" = $2`, now.Unix(), id); err != nil {
 		return db.wrap(err, "touch session")
 	}
@@ -157,6 +158,7 @@ func (db *DB) DeleteOtherSessions(ctx context.Context, userID int64, keep string
 func (db *DB) PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "expiresAt" <= $1 OR "lastSeenAt" <= $2`, now.Unix(), idleSince.Unix())
 	if err != nil {
 		return 0, db.wrap(err, "purge expired sessions")

@@ -45,6 +45,7 @@ type DB struct {
 
 	eventLog       *slog.Logger
 	eventsRecorded atomic.Int64
+	writes         chan struct{} // SQLite: one writer at a time in this process (writeTurn)
 }
 
 // Open opens the database and checks that it answers.
@@ -60,6 +61,7 @@ func Open(ctx context.Context, o Options) (*DB, error) {
 	} else {
 		db.d = sqliteDialect
 		db.sql, err = openSQLite(o)
+		db.writes = make(chan struct{}, 1)
 	}
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ RETURNING "failures"`
 func (db *DB) ReserveLoginAttempt(ctx context.Context, key string, now time.Time, p auth.ThrottlePolicy) (auth.Reservation, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	sec := now.Unix()
 	leaseEnd := sec - int64(p.LeaseOrDefault()/time.Second)
 	var failures int
@@ -79,6 +80,7 @@ const (
 func (db *DB) FinishLoginAttempt(ctx context.Context, key string, now time.Time, outcome auth.AttemptOutcome, p auth.ThrottlePolicy) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	sec := now.Unix()
 	var err error
 	switch outcome {

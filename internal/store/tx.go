@@ -30,6 +30,7 @@ func (db *DB) InTx(ctx context.Context, fn func(login.Tx) error) error {
 func (db *DB) withTx(ctx context.Context, fn func(*Tx) error) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
+	defer db.writeTurn()()
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
 	if err != nil {
 		return db.wrap(err, "begin")

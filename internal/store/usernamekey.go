@@ -69,6 +69,7 @@ func (db *DB) FillUsernameKeys(ctx context.Context) ([]UsernameCollision, error)
 // fillUsernameKey stores the key of user id, named name, unless another user holds it;
 // then it returns who does.
 func (db *DB) fillUsernameKey(ctx context.Context, id int64, name string) (*UsernameCollision, error) {
+	defer db.writeTurn()()
 	key := auth.UsernameMatchKey(name)
 	if key == "" {
 		return nil, nil // nothing visible to compare: lower() alone guards this name
