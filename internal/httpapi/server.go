@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/events"
 	"authme/internal/login"
@@ -45,6 +46,9 @@ type Deps struct {
 	Recovery Recovery
 	// Events reads the accounts' security history; nil: every history is empty.
 	Events EventLog
+	// Owners deletes and exports accounts at their owner's request (the account
+	// package's Service); nil: both answer 503.
+	Owners Owners
 	// IPv6Prefix is how many leading bits of an IPv6 client address name its bucket
 	// (0 means DefaultIPv6Prefix); an IPv4 address is always a bucket of its own.
 	IPv6Prefix int
@@ -74,6 +78,13 @@ type Recovery interface {
 	UndoEmailChange(ctx context.Context, token string, c login.Client) (auth.User, error)
 }
 
+// Owners is what a person does to their account as a whole: the account package's
+// Service.
+type Owners interface {
+	Delete(ctx context.Context, u auth.User, password string, o events.Origin) error
+	Export(ctx context.Context, userID int64) (account.Data, error)
+}
+
 // Sessions restores, lists and ends sessions.
 type Sessions interface {
 	Restore(ctx context.Context, token string) (auth.User, string, error)
@@ -101,6 +112,7 @@ type Server struct {
 	mailLimiter AddressLimiter
 	recovery    Recovery
 	events      EventLog
+	owners      Owners
 	ipv6Bits    int
 	observe     func(pattern string, status int, d time.Duration)
 	requestIDs  *requestIDs
@@ -119,6 +131,9 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Events == nil {
 		d.Events = noEvents{}
+	}
+	if d.Owners == nil {
+		d.Owners = noOwners{}
 	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
@@ -139,6 +154,7 @@ func NewServer(d Deps) *Server {
 		mailLimiter: d.MailLimiter,
 		recovery:    d.Recovery,
 		events:      d.Events,
+		owners:      d.Owners,
 		ipv6Bits:    d.IPv6Prefix,
 		observe:     d.Observe,
 		requestIDs:  newRequestIDs(),
