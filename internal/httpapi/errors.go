@@ -79,7 +79,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) && ae.Code != auth.EInternal {
-		if ae.Code == auth.EUnavailable && !errors.Is(err, auth.ErrShed) && !errors.Is(err, auth.ErrMailOff) {
+		if ae.Code == auth.EUnavailable && !errors.Is(err, auth.ErrShed) && !errors.Is(err, auth.ErrMailOff) && !errors.Is(err, errMailBusy) {
 			s.log.WarnContext(r.Context(), "service unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		if ae.RetryAfter > 0 {

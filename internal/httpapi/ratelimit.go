@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -30,9 +31,37 @@ func (s *Server) limitByAddress(next http.Handler) http.Handler {
 
 // limitMail is limitByAddress for the endpoints that send mail or spend a mailed token,
 // on buckets of their own: a flood of reset requests from an address does not use up
-// its log-ins, nor the other way round.
+// its log-ins, nor the other way round. Before the bucket, a request waits for one of
+// the instance's few mail slots (mailSlots).
 func (s *Server) limitMail(next http.Handler) http.Handler {
-	return s.limitWith(s.mailLimiter, "", next)
+	return s.mailSlotted(s.limitWith(s.mailLimiter, "", next))
+}
+
+// mailSlotWait is how long a mail request waits for a slot before 503.
+const mailSlotWait = time.Second
+
+// errMailBusy is a mail request shed because every mail slot stayed busy.
+var errMailBusy = errors.New("every mail slot is busy")
+
+// mailSlotted lets at most cap(s.mailSlots) mail requests work at once. Each of them
+// writes to the database two or three times (buckets, queue), cheap alone but not in a
+// flood from many addresses: unbounded, they took the pool's connections and SQLite's
+// write lock from log-ins. Bounded, a flood slows only itself; past a second's wait a
+// request is shed with 503 and Retry-After, whatever its address, so nothing is learnt.
+func (s *Server) mailSlotted(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(mailSlotWait)
+		defer t.Stop()
+		select {
+		case s.mailSlots <- struct{}{}:
+			defer func() { <-s.mailSlots }()
+			next.ServeHTTP(w, r)
+		case <-t.C:
+			s.writeError(w, r, auth.Unavailable(time.Second, errMailBusy))
+		case <-r.Context().Done():
+			s.writeError(w, r, r.Context().Err())
+		}
+	})
 }
 
 func (s *Server) limitWith(limiter AddressLimiter, prefix string, next http.Handler) http.Handler {

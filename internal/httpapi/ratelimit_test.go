@@ -104,3 +104,41 @@ func TestLimitByAddress(t *testing.T) {
 		})
 	}
 }
+
+// TestMailSlots: mail requests beyond the instance's slots wait for one, and past the
+// wait are shed with 503 and Retry-After, logging nothing; a freed slot serves the next.
+func TestMailSlots(t *testing.T) {
+	t.Parallel()
+	logs := &testkit.Buffer{}
+	s := NewServer(Deps{Log: logging.New(logs, false, slog.LevelInfo), MailConcurrency: 1})
+	release, entered := make(chan struct{}), make(chan struct{}, 2)
+	h := s.limitMail(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered <- struct{}{}
+		<-release
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	serve := func() int {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/api/password-reset", nil))
+		if w.Code == http.StatusServiceUnavailable && w.Header().Get("Retry-After") != "1" {
+			t.Errorf("shed without Retry-After: %v", w.Header())
+		}
+		return w.Code
+	}
+	first := make(chan int)
+	go func() { first <- serve() }()
+	<-entered // the one slot is taken
+	if got := serve(); got != http.StatusServiceUnavailable {
+		t.Fatalf("a request while the slot stayed busy: %d, want 503", got)
+	}
+	close(release)
+	if got := <-first; got != http.StatusAccepted {
+		t.Fatalf("the request holding the slot: %d, want 202", got)
+	}
+	if got := serve(); got != http.StatusAccepted {
+		t.Fatalf("a request once the slot was free: %d, want 202", got)
+	}
+	if logs.String() != "" {
+		t.Errorf("shedding logged %q; it is load, not a fault", logs.String())
+	}
+}

@@ -4,6 +4,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -17,6 +18,11 @@ import (
 	"authme/internal/recovery"
 	"authme/internal/session"
 )
+
+// DefaultMailConcurrency bounds the mail requests an instance works on at once: enough
+// for people asking for links, few enough that a flood of them leaves the connection
+// pool and the database's write lock to log-ins.
+const DefaultMailConcurrency = 2
 
 // Deps is everything the server needs; NewServer takes nothing else.
 type Deps struct {
@@ -42,6 +48,9 @@ type Deps struct {
 	// MailLimiter is the per-address bucket on the endpoints that mail links or spend
 	// them; nil turns it off.
 	MailLimiter AddressLimiter
+	// MailConcurrency is how many of those requests an instance works on at once (0:
+	// DefaultMailConcurrency); the others wait up to a second, then get 503.
+	MailConcurrency int
 	// Recovery runs password-reset requests, email verification and change of email.
 	Recovery Recovery
 	// Events reads the accounts' security history; nil: every history is empty.
@@ -110,6 +119,7 @@ type Server struct {
 	origins     origins
 	limiter     AddressLimiter
 	mailLimiter AddressLimiter
+	mailSlots   chan struct{}
 	recovery    Recovery
 	events      EventLog
 	owners      Owners
@@ -152,6 +162,7 @@ func NewServer(d Deps) *Server {
 		origins:     newOrigins(d.Origins),
 		limiter:     d.AddressLimiter,
 		mailLimiter: d.MailLimiter,
+		mailSlots:   make(chan struct{}, cmp.Or(d.MailConcurrency, DefaultMailConcurrency)),
 		recovery:    d.Recovery,
 		events:      d.Events,
 		owners:      d.Owners,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"authme/internal/auth"
 	"authme/internal/events"
@@ -46,6 +47,12 @@ func (db *DB) withTx(ctx context.Context, fn func(*Tx) error) error {
 		return err
 	}
 	if err := sqlTx.Commit(); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			// database/sql rolled the transaction back when its context ended, and
+			// Commit then only says "already rolled back": report why (the client left,
+			// or the deadline passed: a 503, not a fault).
+			err = fmt.Errorf("%w (%w)", cerr, err)
+		}
 		return db.wrap(err, "commit")
 	}
 	for _, e := range tx.events {
