@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/httpapi"
 	"authme/internal/login"
@@ -47,6 +48,7 @@ func startServer(t *testing.T) *server {
 	api := httpapi.NewServer(httpapi.Deps{
 		Log:      log,
 		Accounts: login.New(users, sessions, db),
+		Owners:   account.New(db, users, log),
 		Sessions: sessions,
 		CSRFKey:  key,
 		Now:      time.Now,

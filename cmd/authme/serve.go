@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	ownership "authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/events"
 	"authme/internal/httpapi"
@@ -134,6 +135,7 @@ func (e env) wire(db *store.DB) (*app, error) {
 		}),
 		MailLimiter: perClient,
 		Events:      db,
+		Owners:      ownership.New(db, users, e.log),
 		Sessions:    sessions,
 		CSRFKey:     e.cfg.JWTSecret,
 		Production:  e.cfg.IsProduction(),

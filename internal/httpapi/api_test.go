@@ -75,7 +75,7 @@ func TestAPI(t *testing.T) {
 
 		{name: "PutSessionIs405", method: "PUT", path: "/api/session", body: map[string]string{}, csrf: true, status: 405, want: methodNotAllowed, allow: "DELETE, GET, HEAD, POST"},
 		{name: "GetUsersIs405", method: "GET", path: "/api/users", status: 405, want: methodNotAllowed, allow: "POST"},
-		{name: "PostMeIs405", method: "POST", path: "/api/users/me", body: map[string]string{}, csrf: true, status: 405, want: methodNotAllowed, allow: "GET, HEAD"},
+		{name: "PostMeIs405", method: "POST", path: "/api/users/me", body: map[string]string{}, csrf: true, status: 405, want: methodNotAllowed, allow: "DELETE, GET, HEAD"},
 		{name: "DeleteHelloIs405", method: "DELETE", path: "/hello/world", csrf: true, status: 405, want: methodNotAllowed, allow: "GET, HEAD"},
 		{name: "PostCSRFRestoreIs405", method: "POST", path: "/api/csrf/restore", csrf: true, status: 405, want: methodNotAllowed, allow: "GET, HEAD"},
 		{name: "OptionsSessionIs405", method: "OPTIONS", path: "/api/session", status: 405, want: methodNotAllowed, allow: "DELETE, GET, HEAD, POST"},

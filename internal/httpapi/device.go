@@ -45,3 +45,9 @@ func (c deviceCookie) set(w http.ResponseWriter, r *http.Request, u auth.User) {
 	http.SetCookie(w, &http.Cookie{Name: c.name, Value: c.devices.Issue(d), Path: "/", HttpOnly: true,
 		Secure: c.secure, SameSite: c.sameSite, MaxAge: int(c.devices.TTL() / time.Second)})
 }
+
+// clear deletes the device cookie: the account it names is gone.
+func (c deviceCookie) clear(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: c.name, Value: "", Path: "/", HttpOnly: true, Secure: c.secure, SameSite: c.sameSite,
+		MaxAge: -1, Expires: time.Unix(0, 0)})
+}

@@ -76,16 +76,20 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, c current)
 		body.NextCursor = &next
 	}
 	for _, e := range list {
-		d := e.Detail
-		if d == nil {
-			d = map[string]string{}
-		}
-		body.Events = append(body.Events, eventView{ID: e.ID, Kind: e.Kind, At: e.At.UTC(), Address: e.Address,
-			UserAgent: e.UserAgent, SessionID: e.SessionID, Current: e.SessionID != "" && e.SessionID == c.sessionID,
-			Count: e.Count, Detail: d})
+		body.Events = append(body.Events, viewEvent(e, c.sessionID))
 	}
 	writeJSON(w, http.StatusOK, body)
 	return nil
+}
+
+// viewEvent is e as its owner sees it from the session current.
+func viewEvent(e events.Event, current string) eventView {
+	d := e.Detail
+	if d == nil {
+		d = map[string]string{}
+	}
+	return eventView{ID: e.ID, Kind: e.Kind, At: e.At.UTC(), Address: e.Address, UserAgent: e.UserAgent,
+		SessionID: e.SessionID, Current: e.SessionID != "" && e.SessionID == current, Count: e.Count, Detail: d}
 }
 
 // noEvents is the EventLog of a server wired without one: an empty history.

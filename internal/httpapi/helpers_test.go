@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/events"
 	"authme/internal/logging"
@@ -111,6 +112,7 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 		Accounts:   login.New(users, sessions, db, login.WithTokens(db)),
 		Recovery:   recovery.New(db, users, recovery.Options{MailOn: true, Now: clock.Now}),
 		Events:     db,
+		Owners:     account.New(db, users, log),
 		Sessions:   sessions,
 		CSRFKey:    []byte(testSecret),
 		Production: o.prod,

@@ -28,6 +28,8 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /api/users/me", s.requireAuth(s.handleMe))
 	mux.Handle("PUT /api/users/me/password", s.requireAuth(s.handleChangePassword))
 	mux.Handle("GET /api/users/me/events", s.requireAuth(s.handleEvents))
+	mux.Handle("DELETE /api/users/me", s.requireAuth(s.handleDeleteAccount))
+	mux.Handle("GET /api/users/me/export", s.requireAuth(s.handleExport))
 
 	mux.Handle("PUT /api/users/me/email", s.limitMail(s.requireAuth(s.handleEmailChange)))
 

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"time"
 
+	"authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/events"
 	"authme/internal/login"
@@ -54,6 +55,9 @@ type Deps struct {
 	Recovery Recovery
 	// Events reads the accounts' security history; nil: every history is empty.
 	Events EventLog
+	// Owners deletes and exports accounts at their owner's request (the account
+	// package's Service); nil: both answer 503.
+	Owners Owners
 	// IPv6Prefix is how many leading bits of an IPv6 client address name its bucket
 	// (0 means DefaultIPv6Prefix); an IPv4 address is always a bucket of its own.
 	IPv6Prefix int
@@ -81,6 +85,13 @@ type Recovery interface {
 	RequestEmailChange(ctx context.Context, u auth.User, password, email string, c login.Client) error
 	ConfirmEmailChange(ctx context.Context, token string, keep recovery.Session, c login.Client) (auth.User, error)
 	UndoEmailChange(ctx context.Context, token string, c login.Client) (auth.User, error)
+}
+
+// Owners is what a person does to their account as a whole: the account package's
+// Service.
+type Owners interface {
+	Delete(ctx context.Context, u auth.User, password string, o events.Origin) error
+	Export(ctx context.Context, userID int64) (account.Data, error)
 }
 
 // Sessions restores, lists and ends sessions.
@@ -111,6 +122,7 @@ type Server struct {
 	mailSlots   chan struct{}
 	recovery    Recovery
 	events      EventLog
+	owners      Owners
 	ipv6Bits    int
 	observe     func(pattern string, status int, d time.Duration)
 	requestIDs  *requestIDs
@@ -129,6 +141,9 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Events == nil {
 		d.Events = noEvents{}
+	}
+	if d.Owners == nil {
+		d.Owners = noOwners{}
 	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
@@ -150,6 +165,7 @@ func NewServer(d Deps) *Server {
 		mailSlots:   make(chan struct{}, cmp.Or(d.MailConcurrency, DefaultMailConcurrency)),
 		recovery:    d.Recovery,
 		events:      d.Events,
+		owners:      d.Owners,
 		ipv6Bits:    d.IPv6Prefix,
 		observe:     d.Observe,
 		requestIDs:  newRequestIDs(),

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/session"
 )
 
 // sessionView is one session as the user sees it.
@@ -25,11 +26,16 @@ func (s *Server) handleSessionsList(w http.ResponseWriter, r *http.Request, c cu
 	}
 	out := make([]sessionView, len(list))
 	for i, ss := range list {
-		out[i] = sessionView{ID: ss.ID, CreatedAt: ss.CreatedAt.UTC(), LastSeenAt: ss.LastSeenAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(),
-			UserAgent: ss.UserAgent, Current: ss.ID == c.sessionID}
+		out[i] = viewSession(ss, c.sessionID)
 	}
 	writeJSON(w, http.StatusOK, map[string][]sessionView{"sessions": out})
 	return nil
+}
+
+// viewSession is ss as its user sees it from the session current.
+func viewSession(ss session.Session, current string) sessionView {
+	return sessionView{ID: ss.ID, CreatedAt: ss.CreatedAt.UTC(), LastSeenAt: ss.LastSeenAt.UTC(), ExpiresAt: ss.ExpiresAt.UTC(),
+		UserAgent: ss.UserAgent, Current: ss.ID == current}
 }
 
 var errSessionNotFound = &auth.Error{Code: auth.ENotFound, Message: "Session couldn't be found"}

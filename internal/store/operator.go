@@ -13,6 +13,7 @@ import (
 	msqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/events"
 )
@@ -92,11 +93,7 @@ func (db *DB) ListAccounts(ctx context.Context, query string, limit int) ([]Acco
 
 // LoginThrottle is one log-in throttle row of an account: its own key or one of its
 // known devices'.
-type LoginThrottle struct {
-	Key          string
-	Failures     int
-	BlockedUntil time.Time // zero when it is not blocked
-}
+type LoginThrottle = account.Throttle
 
 // throttleKeysOf matches the throttle keys of the user $1 (as text): the account's and
 // its devices' (auth's accountKey and deviceKey).
@@ -106,22 +103,23 @@ const throttleKeysOf = `("key" = 'u:' || CAST($1 AS TEXT) OR "key" LIKE 'd:' || 
 func (db *DB) AccountThrottles(ctx context.Context, userID int64) ([]LoginThrottle, error) {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
-	rows, err := db.sql.QueryContext(ctx, `SELECT "key", "failures", "blockedUntil" FROM "LoginThrottles" WHERE `+throttleKeysOf+` ORDER BY "key"`,
+	rows, err := db.sql.QueryContext(ctx, `SELECT "key", "failures", "blockedUntil", "updatedAt" FROM "LoginThrottles" WHERE `+throttleKeysOf+` ORDER BY "key"`,
 		strconv.FormatInt(userID, 10))
 	if err != nil {
 		return nil, db.wrap(err, "read login throttles of user %d", userID)
 	}
 	defer rows.Close()
-	var out []LoginThrottle
+	out := []LoginThrottle{}
 	for rows.Next() {
 		var t LoginThrottle
-		var until int64
-		if err := rows.Scan(&t.Key, &t.Failures, &until); err != nil {
+		var until, updated int64
+		if err := rows.Scan(&t.Key, &t.Failures, &until, &updated); err != nil {
 			return nil, db.wrap(err, "read login throttles of user %d", userID)
 		}
 		if until > 0 {
 			t.BlockedUntil = time.Unix(until, 0)
 		}
+		t.UpdatedAt = time.Unix(updated, 0)
 		out = append(out, t)
 	}
 	if err := rows.Err(); err != nil {
@@ -289,7 +287,7 @@ var AccountTables = []struct {
 	{"Sessions", `"userId" = $1`, false},
 	{"LoginThrottles", throttleKeysOf, true},
 	{"AccountTokens", `"userId" = $1`, false},
-	{"Outbox", `"userId" = $1`, false},
+	{"Outbox", outboxOfAccount, false},
 	{"SecurityEvents", `"userId" = $1`, false},
 	{"Users", `"id" = $1`, false},
 }
