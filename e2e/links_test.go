@@ -184,8 +184,40 @@ func TestMailPages(t *testing.T) {
 		defer f.clear("POST /api/email-verification/confirm")
 		tb.do(t, chromedp.Navigate(srv.URL+"/verify-email#token=old"), chromedp.WaitVisible(chromedp.ID("view-link")))
 		tb.do(t, chromedp.Click(chromedp.ID("link-button")), chromedp.WaitVisible(chromedp.ID("view-link-invalid")))
-		if got := tb.text(t, "invalid-button"); got != "Go to your account" {
-			t.Errorf("the way on says %q", got)
+		tb.do(t, chromedp.Click(chromedp.ID("invalid-button")), chromedp.WaitVisible(chromedp.ID("view-forgot")))
+		if got := tb.text(t, "forgot-heading"); got != "Confirm your email address" {
+			t.Errorf("heading = %q, want the form that asks for a confirmation link", got)
+		}
+	})
+
+	tb.must("UnconfirmedLogInOffersANewLink", func(t *testing.T) {
+		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		if eval[bool](t, tb, `!document.getElementById("verify-open").hidden`) {
+			t.Error("the log-in card offers a confirmation link before any log-in")
+		}
+		tb.allow("/api/session", 403)
+		f.set("POST /api/session", fault{status: http.StatusForbidden,
+			body: `{"message":"Confirm your email address before you log in: follow the link we sent you"}`})
+		defer f.clear("POST /api/session")
+		tb.fill(t, "login-credential", "ada@example.com")
+		tb.fill(t, "login-password", "analytical-engine-1843\r")
+		wantMessage(t, tb, "login-message", "Confirm your email address before you log in: follow the link we sent you")
+		if got := tb.focused(t); got != "verify-open" {
+			t.Errorf("focus is on %q, want the button that sends a new link", got)
+		}
+		f.set("POST /api/email-verification", fault{status: http.StatusAccepted, body: sent})
+		defer f.clear("POST /api/email-verification")
+		tb.do(t, chromedp.Click(chromedp.ID("verify-open")), chromedp.WaitVisible(chromedp.ID("view-forgot")))
+		if got := eval[string](t, tb, `document.getElementById("forgot-email").value`); got != "ada@example.com" {
+			t.Errorf("email field = %q, want the address typed to log in", got)
+		}
+		before := f.count("POST /api/email-verification")
+		tb.do(t, chromedp.Click(chromedp.ID("forgot-button")), chromedp.WaitVisible(chromedp.ID("view-forgot-sent")))
+		if n := f.count("POST /api/email-verification") - before; n != 1 {
+			t.Errorf("%d requests for a verification link, want 1", n)
+		}
+		if got := tb.text(t, "forgot-sent-text"); !strings.Contains(got, "a new link to confirm it") {
+			t.Errorf("the view says %q", got)
 		}
 	})
 

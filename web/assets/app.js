@@ -186,12 +186,18 @@ async function goHome() {
 
 async function submitLogin(credential, password, button) {
   loginForm.clear();
+  $("verify-open").hidden = true;
   try {
     const acct = await login(credential, password);
     loggedIn(acct, `Logged in as ${acct.user.username}.`);
   } catch (err) {
     if (err instanceof ApiError && err.kind === "invalid") {
       loginForm.showErrors(err.fields, "Fill in both fields to log in.");
+    } else if (err instanceof ApiError && err.kind === "forbidden") {
+      // The password was right, but this server lets in only confirmed addresses.
+      loginForm.showMessage(problem(err));
+      $("verify-open").hidden = false;
+      $("verify-open").focus();
     } else if (err instanceof ApiError && err.kind === "unauthorized") {
       loginForm.showMessage("That username or email and password don't match an account. Check them and try again.");
       const pw = loginForm.input("password");
@@ -254,22 +260,50 @@ buttons.retry.addEventListener("click", () => {
   busy.run(buttons.retry, "Trying again…", restore);
 });
 
-// Forgot password: ask for a link by email. The answer is the same whether or not an
+// Ask for a link by email: to reset a forgotten password, or to confirm an address
+// when logging in needs a confirmed one. The answer is the same whether or not an
 // account uses the address, and so is what the page says.
 
-/** openForgot shows the form that asks for a reset link, filled with email if known. */
-function openForgot(email = "") {
+/** What the form that asks for a link says and does, by what the link is for. */
+const ASK = {
+  reset: {
+    heading: "Forgot your password?",
+    hint: "Type the email address of your account. We'll send it a link to choose a new password.",
+    send: requestPasswordReset,
+    sent: (email) => ["If an account uses ", email,
+      ", we've sent it a link to choose a new password. The link works once, and not for long."],
+  },
+  verify: {
+    heading: "Confirm your email address",
+    hint: "Type the email address of your account. If it isn't confirmed yet, we'll send it a new link to confirm it.",
+    send: requestVerification,
+    sent: (email) => ["If an account uses ", email,
+      " and it isn't confirmed yet, we've sent it a new link to confirm it. Only the newest link works."],
+  },
+};
+
+let asking = ASK.reset;
+
+/** openAsk shows the form that asks for a link (ASK.reset or ASK.verify), filled with email if known. */
+function openAsk(what, email = "") {
+  asking = what;
   forgotForm.reset();
+  $("forgot-heading").textContent = what.heading;
+  $("forgot-hint").textContent = what.hint;
   $("forgot-email").value = email;
   showView("forgot", "forgot-heading");
 }
 
-$("forgot-open").addEventListener("click", () => {
+/** typedEmail is what the log-in form's first field holds, if it is an email address. */
+function typedEmail() {
   const typed = loginForm.values().credential.trim();
-  openForgot(typed.includes("@") ? typed : "");
-});
+  return typed.includes("@") ? typed : "";
+}
 
-/** backToLogIn leaves the forgot-password views: for the log-in card, or from a link's page, for /. */
+$("forgot-open").addEventListener("click", () => openAsk(ASK.reset, typedEmail()));
+$("verify-open").addEventListener("click", () => openAsk(ASK.verify, typedEmail()));
+
+/** backToLogIn leaves the views that ask for a link: for the log-in card, or from a link's page, for /. */
 function backToLogIn() {
   if (link) goHome(); else toLogIn();
 }
@@ -287,8 +321,11 @@ $("forgot-form").addEventListener("submit", (event) => {
       return;
     }
     try {
-      await requestPasswordReset(email);
-      $("forgot-sent-email").textContent = email;
+      await asking.send(email);
+      const [before, , after] = asking.sent(email);
+      const strong = document.createElement("strong");
+      strong.textContent = email;
+      $("forgot-sent-text").replaceChildren(before, strong, after);
       showView("forgotSent", "forgot-sent-heading");
     } catch (err) {
       if (err instanceof ApiError && err.kind === "invalid") {
@@ -310,7 +347,7 @@ const LINKS = {
     invalid: "Links to reset a password work once, for a short time, and only the newest one works. " +
       "Ask for a new link, and use the newest mail.",
     invalidAction: "Ask for a new link",
-    onInvalid: () => openForgot(),
+    onInvalid: () => openAsk(ASK.reset),
   },
   "/verify-email": {
     heading: "Confirm your email address",
@@ -322,8 +359,9 @@ const LINKS = {
     doneText: () => "Thank you. If you forget your password, a link to this address gets you back in.",
     announce: "Your email address is confirmed.",
     invalid: "Links to confirm an address work once, and only the newest one works. " +
-      "Log in to send a new one, or to see that your address is confirmed already.",
-    invalidAction: "Go to your account",
+      "Ask for a new link if your address isn't confirmed yet.",
+    invalidAction: "Ask for a new link",
+    onInvalid: () => openAsk(ASK.verify),
   },
   "/confirm-email": {
     heading: "Confirm your new email address",
@@ -428,7 +466,7 @@ $("done-button").addEventListener("click", goHome);
 
 $("done-reset").addEventListener("click", () => {
   history.replaceState(null, "", "/");
-  openForgot(link.email);
+  openAsk(ASK.reset, link.email);
 });
 
 $("reset-form").addEventListener("submit", (event) => {
