@@ -207,11 +207,13 @@ func TestMigrateAndSeedCommands(t *testing.T) {
 				want string
 			}{
 				{[]string{"migrate", "status"}, "0001_create_users                     pending"},
-				{[]string{"migrate"}, "applied 0007_login_throttle_reservations"},
+				{[]string{"migrate"}, "applied 0009_account_tokens"},
 				{[]string{"migrate"}, "no pending migrations"},
 				{[]string{"seed"}, "seeded the demo users"},
 				{[]string{"seed"}, "already seeded"},
 				{[]string{"seed", "down"}, "removed 3 demo users"},
+				{[]string{"migrate", "down"}, "undid 0009_account_tokens"},
+				{[]string{"migrate", "down"}, "undid 0008_create_outbox"},
 				{[]string{"migrate", "down"}, "undid 0007_login_throttle_reservations"},
 				{[]string{"migrate", "down"}, "undid 0006_create_address_throttles"},
 				{[]string{"migrate", "down"}, "undid 0005_users_username_key"},

@@ -16,6 +16,7 @@ import (
 	"authme/internal/login"
 	"authme/internal/metrics"
 	"authme/internal/password"
+	"authme/internal/recovery"
 	"authme/internal/session"
 	"authme/internal/store"
 )
@@ -101,17 +102,38 @@ func (e env) wire(db *store.DB) (*app, error) {
 		return nil, err
 	}
 	sessions := session.NewManager(sessionStore, e.cfg.JWTSecret, e.cfg.JWTExpiresIn, e.cfg.SessionIdleTimeout, time.Now)
+	mailer, err := e.wireMail(db, a)
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	// The mail endpoints' buckets, per client address and per email address asked for.
+	perClient := db.Scoped("mail:", mailPerClientPerMinute, mailPerClientBurst, time.Now)
+	perEmail := db.Scoped("mail-to:", mailPerAddressPerMinute, mailPerAddressBurst, time.Now)
+	a.background = append(a.background,
+		func(ctx context.Context) { perClient.PurgeLoop(ctx, 10*time.Minute, e.log) },
+		func(ctx context.Context) { perEmail.PurgeLoop(ctx, 10*time.Minute, e.log) })
+	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(e.cfg.RequireVerifiedEmail)}
+	if mailer.on {
+		accountOpts = append(accountOpts, login.WithMail(db))
+	}
 	deps := httpapi.Deps{
-		Log:        e.log,
-		Accounts:   login.New(users, sessions, db),
-		Sessions:   sessions,
-		CSRFKey:    e.cfg.JWTSecret,
-		Production: e.cfg.IsProduction(),
-		Now:        time.Now,
-		Ready:      db.Ping,
-		TrustProxy: e.cfg.TrustProxy,
-		Origins:    e.cfg.CORSOrigins,
-		IPv6Prefix: e.cfg.LoginIPv6Prefix,
+		Log:      e.log,
+		Accounts: login.New(users, sessions, db, accountOpts...),
+		Recovery: recovery.New(db, users, recovery.Options{
+			MailOn:   mailer.on,
+			PerEmail: perEmail,
+			Wake:     mailer.wake,
+		}),
+		MailLimiter: perClient,
+		Sessions:    sessions,
+		CSRFKey:     e.cfg.JWTSecret,
+		Production:  e.cfg.IsProduction(),
+		Now:         time.Now,
+		Ready:       db.Ping,
+		TrustProxy:  e.cfg.TrustProxy,
+		Origins:     e.cfg.CORSOrigins,
+		IPv6Prefix:  e.cfg.LoginIPv6Prefix,
 	}
 	a.background = append(a.background, func(ctx context.Context) { sessions.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	if e.cfg.LoginRatePerMinute > 0 {
@@ -119,6 +141,7 @@ func (e env) wire(db *store.DB) (*app, error) {
 		deps.AddressLimiter = addresses
 		a.background = append(a.background, func(ctx context.Context) { addresses.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	}
+	a.background = append(a.background, func(ctx context.Context) { purgeTokensLoop(ctx, db, 10*time.Minute, e.log) })
 	if m := a.metrics; m != nil {
 		gate.ObserveWait(m.ObserveHashWait)
 		deps.Observe, deps.CountLogin, deps.CountSignup = m.ObserveRequest, m.CountLogin, m.CountSignup
@@ -133,6 +156,7 @@ func newMetrics(db *store.DB, gate *password.Gate, restores *store.BatchedRestor
 	return metrics.New(metrics.Sources{
 		DB:             db.SQL(),
 		ActiveSessions: db.CountLiveSessions,
+		PendingMail:    db.Outbox().CountPending,
 		HashQueue:      gate.Waiting,
 		HashRunning:    gate.Running,
 		RestoreStats: func() (int64, int64, int) {

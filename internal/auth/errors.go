@@ -85,3 +85,23 @@ func TooMany(d time.Duration) *Error {
 func Unavailable(retryAfter time.Duration, cause error) error {
 	return fmt.Errorf("%w: %w", &Error{Code: EUnavailable, Message: MsgUnavailable, RetryAfter: retryAfter}, cause)
 }
+
+// EForbidden: the credentials are right but the account may not do this yet (403).
+const EForbidden = "forbidden"
+
+// Messages of the mail flows.
+const (
+	MsgBadToken        = "This link is invalid, used or expired. Ask for a new one."
+	MsgEmailUnverified = "Verify your email address to log in: follow the link we mailed you, or ask for a new one."
+	MsgMailOff         = "Email is not set up on this server, so it cannot send links. Ask its operator to set SMTP_URL."
+)
+
+// ErrBadToken is every refused mailed token: unknown, used, expired or superseded alike.
+var ErrBadToken = &Error{Code: EInvalid, Message: MsgBadRequest, Fields: map[string]string{"token": MsgBadToken}}
+
+// ErrEmailUnverified refuses a log-in with a right password when the server requires a
+// verified address and the account's is not.
+var ErrEmailUnverified = &Error{Code: EForbidden, Message: MsgEmailUnverified}
+
+// ErrMailOff answers the mail endpoints when the server has no way to send mail.
+var ErrMailOff = &Error{Code: EUnavailable, Message: MsgMailOff}

@@ -2,7 +2,10 @@
 // typed errors every other layer speaks. It knows nothing of HTTP or SQL.
 package auth
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // User is the safe view of an account: what leaves the store for the API (the seed's
 // toSafeObject). The password hash is never part of it.
@@ -10,7 +13,14 @@ type User struct {
 	ID       int64  `json:"id"`
 	Username string `json:"username"`
 	Email    string `json:"email"`
+	// EmailVerifiedAt is when the address was last proven the owner's; zero: never. It
+	// is not part of the contract's user object, which stays {id, username, email}: the
+	// API shows it beside that object.
+	EmailVerifiedAt time.Time `json:"-"`
 }
+
+// EmailVerified reports whether the account's address has been proven its owner's.
+func (u User) EmailVerified() bool { return !u.EmailVerifiedAt.IsZero() }
 
 // Credentials is a user together with their stored password hash, for log-in only.
 type Credentials struct {

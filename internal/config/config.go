@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"authme/internal/mail"
 )
 
 // Environments authme knows. Only production changes behaviour; test behaves like development.
@@ -51,6 +53,12 @@ type Config struct {
 	MetricsAddr        string         // METRICS_ADDR: where /metrics and pprof listen; "" = off
 	LogLevel           slog.Level     // LOG_LEVEL: debug, info, warn or error
 
+	SMTP                 mail.SMTPConfig // SMTP_URL parsed; zero when unset (prints without the password)
+	MailFrom             string          // MAIL_FROM: the From of every mail
+	PublicURL            string          // PUBLIC_URL: the base of every link in mail, no trailing slash
+	ResetTokenTTL        time.Duration   // RESET_TOKEN_TTL: how long a password-reset link works
+	RequireVerifiedEmail bool            // REQUIRE_VERIFIED_EMAIL: refuse log-in until the email is verified
+
 	// JWTSecretGenerated is true when development made up a secret for this process.
 	JWTSecretGenerated bool
 }
@@ -83,6 +91,7 @@ func Load(getenv func(string) string) (Config, error) {
 	readSessions(r, &c)
 	readPasswords(r, &c)
 	readClients(r, &c)
+	readMail(r, &c) // after readServer: PUBLIC_URL's default holds PORT
 	if len(r.errs) > 0 {
 		return Config{}, errors.Join(r.errs...)
 	}

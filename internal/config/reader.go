@@ -113,3 +113,17 @@ func firstNonEmpty(vals ...string) string {
 	}
 	return ""
 }
+
+// bool reads true or false (also 1/0, yes/no, on/off), def when unset.
+func (r *reader) bool(name string, def bool) bool {
+	switch strings.ToLower(r.str(name)) {
+	case "":
+		return def
+	case "true", "1", "yes", "on":
+		return true
+	case "false", "0", "no", "off":
+		return false
+	}
+	r.failf("%s must be true or false, not %q", name, r.str(name))
+	return false
+}

@@ -43,6 +43,8 @@ func statusOf(code string) int {
 		return http.StatusBadRequest
 	case auth.EUnauthorized:
 		return http.StatusUnauthorized
+	case auth.EForbidden:
+		return http.StatusForbidden
 	case auth.ENotFound:
 		return http.StatusNotFound
 	case auth.EConflict:
@@ -77,7 +79,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var ae *auth.Error
 	if errors.As(err, &ae) && ae.Code != auth.EInternal {
-		if ae.Code == auth.EUnavailable && !errors.Is(err, auth.ErrShed) {
+		if ae.Code == auth.EUnavailable && !errors.Is(err, auth.ErrShed) && !errors.Is(err, auth.ErrMailOff) {
 			s.log.WarnContext(r.Context(), "service unavailable", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 		if ae.RetryAfter > 0 {

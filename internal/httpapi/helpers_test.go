@@ -377,15 +377,19 @@ func (c *client) sessionUser() map[string]any {
 	return userOf(c.t, r)
 }
 
-// userOf returns the body's "user", checking it is null or exactly {id, username, email}.
+// userOf returns the body's "user", checking it is null or exactly {id, username, email}
+// (with "emailVerifiedAt" beside it, never inside).
 func userOf(t *testing.T, r *response) map[string]any {
 	t.Helper()
 	body := r.jsonObject(t)
-	if keys := keysOf(body); !reflect.DeepEqual(keys, []string{"user"}) {
-		t.Fatalf("body keys %v, want [user]: %s", keys, r.body)
-	}
 	if body["user"] == nil {
+		if keys := keysOf(body); !reflect.DeepEqual(keys, []string{"user"}) {
+			t.Fatalf("body keys %v, want [user]: %s", keys, r.body)
+		}
 		return nil
+	}
+	if keys := keysOf(body); !reflect.DeepEqual(keys, []string{"emailVerifiedAt", "user"}) {
+		t.Fatalf("body keys %v, want [emailVerifiedAt user]: %s", keys, r.body)
 	}
 	u, ok := body["user"].(map[string]any)
 	if !ok {

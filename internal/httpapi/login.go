@@ -2,21 +2,41 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"authme/internal/auth"
 	"authme/internal/login"
 )
 
-// userBody is {"user": {...}} or {"user": null}.
+// userBody is {"user": {...}, "emailVerifiedAt": ...} or {"user": null}. The user
+// object stays exactly the contract's {id, username, email}; what authme adds goes
+// beside it.
 type userBody struct {
 	User *auth.User `json:"user"`
+	// EmailVerifiedAt is null for an unverified address; absent when there is no user.
+	EmailVerifiedAt *verifiedAt `json:"emailVerifiedAt,omitempty"`
+}
+
+// verifiedAt is an account's email verification time: null when never.
+type verifiedAt struct{ t time.Time }
+
+func (v verifiedAt) MarshalJSON() ([]byte, error) {
+	if v.t.IsZero() {
+		return []byte("null"), nil
+	}
+	return v.t.UTC().Truncate(time.Second).MarshalJSON() // stored in whole seconds
+}
+
+// bodyOf is the user's body.
+func bodyOf(u auth.User) userBody {
+	return userBody{User: &u, EmailVerifiedAt: &verifiedAt{u.EmailVerifiedAt}}
 }
 
 // handleSessionGet returns the restored user, or null.
 func (s *Server) handleSessionGet(w http.ResponseWriter, r *http.Request) {
 	var body userBody
 	if c, ok := currentUser(r.Context()); ok {
-		body.User = &c.user
+		body = bodyOf(c.user)
 	}
 	writeJSON(w, http.StatusOK, body)
 }
@@ -39,14 +59,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setSession(w, r, a.Started)
-	writeJSON(w, http.StatusOK, userBody{User: &a.Started.User})
+	writeJSON(w, http.StatusOK, bodyOf(a.Started.User))
 	return nil
 }
 
 // client is what a new session records of the request: its browser, and the session
 // it came with (which the new one replaces).
 func (s *Server) client(r *http.Request) login.Client {
-	c := login.Client{UserAgent: r.UserAgent()}
+	c := login.Client{UserAgent: r.UserAgent(), Address: clientIP(r, s.trustProxy).String()}
 	if old, ok := currentUser(r.Context()); ok {
 		c.Replaces = old.sessionID
 	}

@@ -37,6 +37,10 @@ func (f *fakeAccounts) ChangePassword(_ context.Context, _ auth.User, _ auth.Cha
 	f.client = c
 	return f.started, f.err
 }
+func (f *fakeAccounts) Reset(_ context.Context, _ login.ResetInput, c login.Client) (login.Started, error) {
+	f.client = c
+	return f.started, f.err
+}
 
 // fakeSessions knows one token, "old-token", of session "old".
 type fakeSessions struct{}

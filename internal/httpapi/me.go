@@ -4,6 +4,6 @@ import "net/http"
 
 // handleMe returns the logged-in user.
 func (s *Server) handleMe(w http.ResponseWriter, _ *http.Request, c current) error {
-	writeJSON(w, http.StatusOK, userBody{User: &c.user})
+	writeJSON(w, http.StatusOK, bodyOf(c.user))
 	return nil
 }

@@ -24,6 +24,6 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 		return err
 	}
 	s.setSession(w, r, st)
-	writeJSON(w, http.StatusOK, userBody{User: &c.user})
+	writeJSON(w, http.StatusOK, bodyOf(c.user))
 	return nil
 }

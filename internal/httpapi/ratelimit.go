@@ -25,11 +25,22 @@ type AddressLimiter interface {
 // limiter-only fault (a lock timeout under a write flood) does not lock every user out;
 // the per-account throttle and the hashing gate still bound guessing meanwhile.
 func (s *Server) limitByAddress(next http.Handler) http.Handler {
-	if s.limiter == nil {
+	return s.limitWith(s.limiter, "", next)
+}
+
+// limitMail is limitByAddress for the endpoints that send mail or spend a mailed token,
+// on buckets of their own: a flood of reset requests from an address does not use up
+// its log-ins, nor the other way round.
+func (s *Server) limitMail(next http.Handler) http.Handler {
+	return s.limitWith(s.mailLimiter, "", next)
+}
+
+func (s *Server) limitWith(limiter AddressLimiter, prefix string, next http.Handler) http.Handler {
+	if limiter == nil {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, wait, err := s.limiter.Allow(r.Context(), addressKey(clientIP(r, s.trustProxy), s.ipv6Bits))
+		ok, wait, err := limiter.Allow(r.Context(), prefix+addressKey(clientIP(r, s.trustProxy), s.ipv6Bits))
 		switch {
 		case err != nil && r.Context().Err() != nil:
 			s.writeError(w, r, r.Context().Err())

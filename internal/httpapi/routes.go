@@ -28,6 +28,16 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /api/users/me", s.requireAuth(s.handleMe))
 	mux.Handle("PUT /api/users/me/password", s.requireAuth(s.handleChangePassword))
 
+	mux.Handle("PUT /api/users/me/email", s.limitMail(s.requireAuth(s.handleEmailChange)))
+
+	// Links by mail: each request only queues a mail; each confirmation spends a token.
+	mux.Handle("POST /api/password-reset", s.limitMail(s.handle(s.handleResetRequest)))
+	mux.Handle("POST /api/password-reset/confirm", s.limitMail(s.handle(s.handleResetConfirm)))
+	mux.Handle("POST /api/email-verification", s.limitMail(s.handle(s.handleVerificationRequest)))
+	mux.Handle("POST /api/email-verification/confirm", s.limitMail(s.handle(s.handleVerificationConfirm)))
+	mux.Handle("POST /api/email-change/confirm", s.limitMail(s.handle(s.handleEmailChangeConfirm)))
+	mux.Handle("POST /api/email-change/undo", s.limitMail(s.handle(s.handleEmailChangeUndo)))
+
 	mux.Handle("GET /api/sessions", s.requireAuth(s.handleSessionsList))
 	mux.Handle("DELETE /api/sessions", s.requireAuth(s.handleSessionsEndOthers))
 	mux.Handle("DELETE /api/sessions/{id}", s.requireAuth(s.handleSessionsEndOne))

@@ -12,6 +12,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/login"
+	"authme/internal/recovery"
 	"authme/internal/session"
 )
 
@@ -36,6 +37,11 @@ type Deps struct {
 	Origins []string
 	// AddressLimiter is the per-address bucket on log-in and sign-up; nil turns it off.
 	AddressLimiter AddressLimiter
+	// MailLimiter is the per-address bucket on the endpoints that mail links or spend
+	// them; nil turns it off.
+	MailLimiter AddressLimiter
+	// Recovery runs password-reset requests, email verification and change of email.
+	Recovery Recovery
 	// IPv6Prefix is how many leading bits of an IPv6 client address name its bucket
 	// (0 means DefaultIPv6Prefix); an IPv4 address is always a bucket of its own.
 	IPv6Prefix int
@@ -52,6 +58,17 @@ type Accounts interface {
 	Password(ctx context.Context, in auth.LoginInput, c login.Client) (login.Attempt, error)
 	Signup(ctx context.Context, in auth.SignupInput, c login.Client) (login.Started, error)
 	ChangePassword(ctx context.Context, u auth.User, in auth.ChangePasswordInput, c login.Client) (login.Started, error)
+	Reset(ctx context.Context, in login.ResetInput, c login.Client) (login.Started, error)
+}
+
+// Recovery is how owners prove their address: the recovery package's Service.
+type Recovery interface {
+	RequestReset(ctx context.Context, email string, c login.Client) error
+	RequestVerification(ctx context.Context, email string, c login.Client) error
+	ConfirmVerification(ctx context.Context, token string) (auth.User, error)
+	RequestEmailChange(ctx context.Context, u auth.User, password, email string, c login.Client) error
+	ConfirmEmailChange(ctx context.Context, token string, keep recovery.Session, c login.Client) (auth.User, error)
+	UndoEmailChange(ctx context.Context, token string) (auth.User, error)
 }
 
 // Sessions restores, lists and ends sessions.
@@ -66,24 +83,26 @@ type Sessions interface {
 
 // Server is the HTTP handler with its dependencies.
 type Server struct {
-	log        *slog.Logger
-	accounts   Accounts
-	sessions   Sessions
-	csrf       csrf
-	cookies    cookies
-	device     deviceCookie
-	prod       bool
-	now        func() time.Time
-	ready      func(ctx context.Context) error
-	trustProxy []netip.Prefix
-	origins    origins
-	limiter    AddressLimiter
-	ipv6Bits   int
-	observe    func(pattern string, status int, d time.Duration)
-	requestIDs *requestIDs
-	countLogin func(outcome string)
-	signedUp   func()
-	handler    http.Handler
+	log         *slog.Logger
+	accounts    Accounts
+	sessions    Sessions
+	csrf        csrf
+	cookies     cookies
+	device      deviceCookie
+	prod        bool
+	now         func() time.Time
+	ready       func(ctx context.Context) error
+	trustProxy  []netip.Prefix
+	origins     origins
+	limiter     AddressLimiter
+	mailLimiter AddressLimiter
+	recovery    Recovery
+	ipv6Bits    int
+	observe     func(pattern string, status int, d time.Duration)
+	requestIDs  *requestIDs
+	countLogin  func(outcome string)
+	signedUp    func()
+	handler     http.Handler
 }
 
 // NewServer wires the routes and middleware into one http.Handler.
@@ -91,27 +110,32 @@ func NewServer(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Recovery == nil {
+		d.Recovery = mailOff{}
+	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
 	}
 	s := &Server{
-		log:        d.Log,
-		accounts:   d.Accounts,
-		sessions:   d.Sessions,
-		csrf:       newCSRF(d.CSRFKey),
-		cookies:    newCookies(d.Production),
-		device:     newDeviceCookie(d.Production, d.Devices),
-		prod:       d.Production,
-		now:        d.Now,
-		ready:      d.Ready,
-		trustProxy: d.TrustProxy,
-		origins:    newOrigins(d.Origins),
-		limiter:    d.AddressLimiter,
-		ipv6Bits:   d.IPv6Prefix,
-		observe:    d.Observe,
-		requestIDs: newRequestIDs(),
-		countLogin: d.CountLogin,
-		signedUp:   d.CountSignup,
+		log:         d.Log,
+		accounts:    d.Accounts,
+		sessions:    d.Sessions,
+		csrf:        newCSRF(d.CSRFKey),
+		cookies:     newCookies(d.Production),
+		device:      newDeviceCookie(d.Production, d.Devices),
+		prod:        d.Production,
+		now:         d.Now,
+		ready:       d.Ready,
+		trustProxy:  d.TrustProxy,
+		origins:     newOrigins(d.Origins),
+		limiter:     d.AddressLimiter,
+		mailLimiter: d.MailLimiter,
+		recovery:    d.Recovery,
+		ipv6Bits:    d.IPv6Prefix,
+		observe:     d.Observe,
+		requestIDs:  newRequestIDs(),
+		countLogin:  d.CountLogin,
+		signedUp:    d.CountSignup,
 	}
 	if s.ipv6Bits == 0 {
 		s.ipv6Bits = DefaultIPv6Prefix
@@ -145,4 +169,24 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)
 	return h
+}
+
+// mailOff is Recovery on a server wired without it: every mail flow is unavailable.
+type mailOff struct{}
+
+func (mailOff) RequestReset(context.Context, string, login.Client) error { return auth.ErrMailOff }
+func (mailOff) RequestVerification(context.Context, string, login.Client) error {
+	return auth.ErrMailOff
+}
+func (mailOff) ConfirmVerification(context.Context, string) (auth.User, error) {
+	return auth.User{}, auth.ErrMailOff
+}
+func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, login.Client) error {
+	return auth.ErrMailOff
+}
+func (mailOff) ConfirmEmailChange(context.Context, string, recovery.Session, login.Client) (auth.User, error) {
+	return auth.User{}, auth.ErrMailOff
+}
+func (mailOff) UndoEmailChange(context.Context, string) (auth.User, error) {
+	return auth.User{}, auth.ErrMailOff
 }

@@ -27,6 +27,6 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.signedUp()
 	s.setSession(w, r, st)
-	writeJSON(w, http.StatusCreated, userBody{User: &st.User})
+	writeJSON(w, http.StatusCreated, bodyOf(st.User))
 	return nil
 }

@@ -8,9 +8,12 @@ package login
 
 import (
 	"context"
+	"time"
 
 	"authme/internal/auth"
+	"authme/internal/outbox"
 	"authme/internal/session"
+	"authme/internal/tokens"
 )
 
 // Store runs a function in one database transaction: every write of fn commits
@@ -32,6 +35,30 @@ type Tx interface {
 	EndSession(ctx context.Context, id string) error
 	// InsertSession records a new session.
 	InsertSession(ctx context.Context, s session.Session) error
+	// EndOtherSessions ends every session of the user but keep.
+	EndOtherSessions(ctx context.Context, userID int64, keep string) error
+
+	// Account reads the user with their password hash, locked for the transaction.
+	Account(ctx context.Context, userID int64) (auth.Credentials, error)
+	// SetEmail moves the user to a new address, proven theirs at verifiedAt; a taken
+	// address is an auth.Conflict.
+	SetEmail(ctx context.Context, u auth.User, email string, verifiedAt time.Time) error
+	// SetEmailVerified records that the user's address was proven theirs at at.
+	SetEmailVerified(ctx context.Context, userID int64, at time.Time) error
+
+	// InsertToken records a mailed token; DeleteTokens voids the user's tokens of the
+	// purposes; RedeemToken uses one up (auth.ErrNotFound when it is missing or expired).
+	InsertToken(ctx context.Context, r tokens.Record) error
+	DeleteTokens(ctx context.Context, userID int64, purposes ...string) error
+	RedeemToken(ctx context.Context, hash, purpose string, now time.Time) (tokens.Record, error)
+
+	// Enqueue queues a mail, sent once the transaction commits.
+	Enqueue(ctx context.Context, j outbox.Job) error
+}
+
+// TokenReader reads a mailed token without using it up.
+type TokenReader interface {
+	PeekToken(ctx context.Context, hash, purpose string) (tokens.Record, error)
 }
 
 // Verifier verifies identities and prepares what a way in writes: the auth package's
@@ -40,6 +67,7 @@ type Verifier interface {
 	VerifyPassword(ctx context.Context, in auth.LoginInput) (auth.User, error)
 	PrepareSignup(ctx context.Context, in auth.SignupInput) (auth.NewAccount, error)
 	PreparePasswordChange(ctx context.Context, u auth.User, in auth.ChangePasswordInput) (string, error)
+	PrepareReset(ctx context.Context, userID int64, password string) (string, error)
 }
 
 // Issuer makes a session and its signed token for a user: the session package's
@@ -53,16 +81,46 @@ type Service struct {
 	verify   Verifier
 	sessions Issuer
 	store    Store
+	tokens   TokenReader
+	now      func() time.Time
+	// notify is whether account changes are mailed to their owner (false when mail is
+	// off); requireVerified refuses log-ins of accounts whose address is not proven.
+	notify, requireVerified bool
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithMail has the Service mail notices (a changed password) through the outbox, and
+// read reset tokens from tr.
+func WithMail(tr TokenReader) Option {
+	return func(s *Service) { s.tokens, s.notify = tr, true }
+}
+
+// WithTokens has the Service read reset tokens from tr without mailing notices: reset
+// links already sent stay usable while mail is off.
+func WithTokens(tr TokenReader) Option { return func(s *Service) { s.tokens = tr } }
+
+// RequireVerifiedEmail refuses a log-in, after a right password, when the account's
+// email address is not verified.
+func RequireVerifiedEmail(on bool) Option { return func(s *Service) { s.requireVerified = on } }
+
+// WithClock sets the clock that token expiry and verification times read.
+func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
+
 // New returns a Service that verifies with v, issues sessions with i and writes to st.
-func New(v Verifier, i Issuer, st Store) *Service {
-	return &Service{verify: v, sessions: i, store: st}
+func New(v Verifier, i Issuer, st Store, opts ...Option) *Service {
+	s := &Service{verify: v, sessions: i, store: st, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // Client is what the new session learns of the browser asking for it.
 type Client struct {
 	UserAgent string
+	Address   string // the client's IP address, for the mails that say who asked
 	// Replaces is the session the request came with, if any: every log-in gets a fresh
 	// token, and the old session ends with the new one's start (no fixation).
 	Replaces string

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"authme/internal/auth"
 	"authme/internal/login"
+	"authme/internal/outbox"
 	"authme/internal/session"
+	"authme/internal/tokens"
 )
 
 type fakeTx struct {
@@ -40,6 +43,28 @@ func (t *fakeTx) EndSession(_ context.Context, id string) error {
 func (t *fakeTx) InsertSession(_ context.Context, s session.Session) error {
 	return t.write("insert " + s.ID + " " + s.UserAgent)
 }
+func (t *fakeTx) EndOtherSessions(_ context.Context, _ int64, keep string) error {
+	return t.write("end all but " + keep)
+}
+func (t *fakeTx) Account(_ context.Context, id int64) (auth.Credentials, error) {
+	return auth.Credentials{User: auth.User{ID: id, Username: "ann", Email: "ann@x.io"}, PasswordHash: "h:old"}, nil
+}
+func (t *fakeTx) SetEmail(_ context.Context, _ auth.User, email string, _ time.Time) error {
+	return t.write("email " + email)
+}
+func (t *fakeTx) SetEmailVerified(context.Context, int64, time.Time) error {
+	return t.write("verified")
+}
+func (t *fakeTx) InsertToken(_ context.Context, r tokens.Record) error {
+	return t.write("token " + r.Purpose)
+}
+func (t *fakeTx) DeleteTokens(_ context.Context, _ int64, purposes ...string) error {
+	return t.write("void " + strings.Join(purposes, ","))
+}
+func (t *fakeTx) RedeemToken(_ context.Context, hash, purpose string, _ time.Time) (tokens.Record, error) {
+	return tokens.Record{}, auth.ErrNotFound
+}
+func (t *fakeTx) Enqueue(_ context.Context, j outbox.Job) error { return t.write("mail " + j.Kind) }
 
 // fakeVerifier accepts the password "right" and hashes by prefixing "h:".
 type fakeVerifier struct{}
@@ -52,6 +77,9 @@ func (fakeVerifier) VerifyPassword(_ context.Context, in auth.LoginInput) (auth.
 }
 func (fakeVerifier) PrepareSignup(_ context.Context, in auth.SignupInput) (auth.NewAccount, error) {
 	return auth.NewAccount{Username: in.Username, Email: in.Email, PasswordHash: "h:" + in.Password}, nil
+}
+func (fakeVerifier) PrepareReset(_ context.Context, _ int64, pw string) (string, error) {
+	return "h:" + pw, nil
 }
 func (fakeVerifier) PreparePasswordChange(_ context.Context, _ auth.User, in auth.ChangePasswordInput) (string, error) {
 	if in.CurrentPassword != "right" {
@@ -98,7 +126,7 @@ func TestStart(t *testing.T) {
 		{"PasswordChangeEndsEverySessionAndStartsOne", func(s *login.Service) (login.Started, error) {
 			u := auth.User{ID: 1, Username: "ann"}
 			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{UserAgent: "ua", Replaces: "old"})
-		}, "", "hash h:new|end all|insert s-ann ua", false},
+		}, "", "hash h:new|end all|void reset|insert s-ann ua", false},
 		{"PasswordChangeWhoseSessionFailsKeepsTheOldPassword", func(s *login.Service) (login.Started, error) {
 			u := auth.User{ID: 1, Username: "ann"}
 			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{})

@@ -21,6 +21,11 @@ func (s *Service) Password(ctx context.Context, in auth.LoginInput, c Client) (A
 	if err != nil {
 		return Attempt{}, err
 	}
+	if s.requireVerified && !u.EmailVerified() {
+		// Only now, after a right and throttled password: the refusal tells nothing to
+		// someone who does not know it.
+		return Attempt{}, auth.ErrEmailUnverified
+	}
 	st, err := s.start(ctx, c, func(context.Context, Tx) (auth.User, error) { return u, nil })
 	if err != nil {
 		return Attempt{}, err

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"authme/internal/auth"
+	"authme/internal/outbox"
+	"authme/internal/tokens"
 )
 
 // ChangePassword checks u's current password, then, in one transaction, stores the
@@ -20,7 +22,14 @@ func (s *Service) ChangePassword(ctx context.Context, u auth.User, in auth.Chang
 		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return auth.User{}, err
 		}
-		return u, tx.EndUserSessions(ctx, u.ID)
+		if err := tx.EndUserSessions(ctx, u.ID); err != nil {
+			return auth.User{}, err
+		}
+		// A reset link sent before is void by its stamp; deleting it says so at once.
+		if err := tx.DeleteTokens(ctx, u.ID, tokens.Reset); err != nil {
+			return auth.User{}, err
+		}
+		return u, s.notice(ctx, tx, outbox.KindPasswordChanged, u, c)
 	})
 	if err != nil {
 		return Started{}, fmt.Errorf("change password of user %d: %w", u.ID, err)

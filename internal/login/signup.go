@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"authme/internal/auth"
+	"authme/internal/outbox"
 )
 
 // Signup creates an account and its first session in one transaction: a sign-up that
@@ -15,6 +16,11 @@ func (s *Service) Signup(ctx context.Context, in auth.SignupInput, c Client) (St
 		return Started{}, err
 	}
 	return s.start(ctx, c, func(ctx context.Context, tx Tx) (auth.User, error) {
-		return tx.CreateUser(ctx, a)
+		u, err := tx.CreateUser(ctx, a)
+		if err != nil {
+			return auth.User{}, err
+		}
+		// The verification mail is queued with the account: both are made, or neither.
+		return u, s.notice(ctx, tx, outbox.KindVerifyEmail, u, c)
 	})
 }

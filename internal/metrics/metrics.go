@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"authme/internal/outbox"
 )
 
 // Metrics holds every collector authme updates.
@@ -22,6 +24,7 @@ type Metrics struct {
 	logins   *prometheus.CounterVec
 	signups  prometheus.Counter
 	hashWait prometheus.Histogram
+	mail     *prometheus.CounterVec
 }
 
 // Sources are the live values read at scrape time.
@@ -33,6 +36,8 @@ type Sources struct {
 	// RestoreStats counts session restores answered by batched queries, the queries, and
 	// the restores waiting for one now.
 	RestoreStats func() (lookups, queries int64, waiting int)
+	// PendingMail counts the outbox's mail not yet sent, failed or dropped.
+	PendingMail func(ctx context.Context) (int64, error)
 }
 
 // New registers authme's metrics, the Go runtime's and the process's.
@@ -57,12 +62,19 @@ func New(src Sources) *Metrics {
 			Help:    "Time a password hash waited for a free slot.",
 			Buckets: []float64{0, .001, .005, .01, .025, .05, .1, .25, .5, 1, 2},
 		}),
+		mail: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authme_mail_total",
+			Help: "Mail by outcome: queued (first taken up by a sender), sent, retried (an attempt failed), failed (for good) or dropped (nothing to send).",
+		}, []string{"outcome"}),
 	}
-	m.reg.MustRegister(m.requests, m.logins, m.signups, m.hashWait,
+	m.reg.MustRegister(m.requests, m.logins, m.signups, m.hashWait, m.mail,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, o := range []string{"ok", "invalid", "throttled", "shed", "error"} {
 		m.logins.WithLabelValues(o)
+	}
+	for _, o := range []string{outbox.Queued, outbox.Sent, outbox.Retried, outbox.Failed, outbox.Dropped} {
+		m.mail.WithLabelValues(o)
 	}
 	if src.DB != nil {
 		m.reg.MustRegister(collectors.NewDBStatsCollector(src.DB, "authme"))
@@ -75,6 +87,20 @@ func New(src Sources) *Metrics {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			n, err := src.ActiveSessions(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}))
+	}
+	if src.PendingMail != nil {
+		m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authme_mail_pending",
+			Help: "Mail in the outbox not yet sent, failed or dropped (shared by every instance).",
+		}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			n, err := src.PendingMail(ctx)
 			if err != nil {
 				return -1
 			}
@@ -124,6 +150,9 @@ func (m *Metrics) CountLogin(outcome string) { m.logins.WithLabelValues(outcome)
 
 // CountSignup records a new account.
 func (m *Metrics) CountSignup() { m.signups.Inc() }
+
+// CountMail records an outcome of the mail sender; it is outbox.Options.Observe.
+func (m *Metrics) CountMail(outcome string) { m.mail.WithLabelValues(outcome).Inc() }
 
 // ObserveHashWait records how long a hash waited for a slot.
 func (m *Metrics) ObserveHashWait(d time.Duration) { m.hashWait.Observe(d.Seconds()) }

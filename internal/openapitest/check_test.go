@@ -17,7 +17,7 @@ func TestCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const user = `{"user":{"id":1,"username":"Demo-lition","email":"demo@user.io"}}`
+	const user = `{"user":{"id":1,"username":"Demo-lition","email":"demo@user.io"},"emailVerifiedAt":null}`
 	const login = `{"credential":"demo@user.io","password":"password"}`
 	apiHeaders := []string{"Content-Type", "application/json; charset=utf-8", "Cache-Control", "no-store", "X-Request-Id", "abc-1"}
 	for _, tc := range []struct {
@@ -32,7 +32,7 @@ func TestCheck(t *testing.T) {
 		{"Described", "GET", "/api/session", "", 200, apiHeaders, `{"user":null}`, ""},
 		{"DescribedLogin", "POST", "/api/session", login, 200, apiHeaders, user, ""},
 		{"ErrExtraField", "GET", "/api/session", "", 200, apiHeaders, `{"user":null,"admin":true}`, "admin"},
-		{"ErrExtraUserField", "GET", "/api/users/me", "", 200, apiHeaders, `{"user":{"id":1,"username":"a","email":"b","hashedPassword":"x"}}`, "hashedPassword"},
+		{"ErrExtraUserField", "GET", "/api/users/me", "", 200, apiHeaders, `{"user":{"id":1,"username":"a","email":"b","hashedPassword":"x"},"emailVerifiedAt":null}`, "hashedPassword"},
 		{"ErrUndocumentedHeader", "GET", "/api/session", "", 200, append([]string{"X-Debug", "1"}, apiHeaders...), `{"user":null}`, "X-Debug"},
 		{"ErrUndocumentedStatus", "GET", "/api/session", "", 418, apiHeaders, `{"message":"teapot"}`, "status is not supported"},
 		{"ErrUndocumentedRoute", "GET", "/api/nope", "", 200, apiHeaders, `{}`, "undocumented route"},

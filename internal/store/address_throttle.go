@@ -18,12 +18,24 @@ type AddressThrottle struct {
 	perMS float64 // tokens refilled per millisecond
 	burst float64
 	now   func() time.Time
+	// scope starts every key of this throttle: buckets of different rates share the
+	// table, and each purges only its own.
+	scope string
 }
 
 // AddressThrottle returns the shared bucket for client addresses: perMinute tokens a
 // minute, at most burst at once.
 func (db *DB) AddressThrottle(perMinute float64, burst int, now func() time.Time) *AddressThrottle {
 	return &AddressThrottle{db: db, perMS: perMinute / 60_000, burst: float64(max(1, burst)), now: now}
+}
+
+// Scoped returns a throttle of perMinute and burst whose keys all start with scope
+// (and end in the key given to Allow), apart from every other throttle's: its Purge
+// deletes only its own buckets, at its own refill time.
+func (db *DB) Scoped(scope string, perMinute float64, burst int, now func() time.Time) *AddressThrottle {
+	a := db.AddressThrottle(perMinute, burst, now)
+	a.scope = scope
+	return a
 }
 
 // takeTokenSQL is the statement that takes one token from key's bucket, given the
@@ -50,6 +62,7 @@ func (a *AddressThrottle) Allow(ctx context.Context, key string) (bool, time.Dur
 	ctx, cancel := a.db.deadline(ctx)
 	defer cancel()
 	now := a.now().UnixMilli()
+	key = a.scope + key
 	st, err := a.db.prepared(ctx, a.db.d.takeAddressToken)
 	if err != nil {
 		return false, 0, a.db.wrap(err, "prepare address token")
@@ -92,7 +105,15 @@ func (a *AddressThrottle) Purge(ctx context.Context) (int64, error) {
 	ctx, cancel := a.db.deadline(ctx)
 	defer cancel()
 	full := a.now().UnixMilli() - a.refillMS()
-	res, err := a.db.sql.ExecContext(ctx, `DELETE FROM "AddressThrottles" WHERE "updatedAt" <= $1`, full)
+	q, args := `DELETE FROM "AddressThrottles" WHERE "updatedAt" <= $1`, []any{full}
+	if a.scope != "" {
+		// Scopes end in ':' and hold no LIKE wildcards: the prefix is matched as is.
+		q, args = q+` AND "key" LIKE $2`, append(args, a.scope+"%")
+	} else {
+		// The unscoped (per-address log-in) throttle leaves scoped buckets alone.
+		q += ` AND "key" LIKE 'a:%'`
+	}
+	res, err := a.db.sql.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, a.db.wrap(err, "purge address buckets")
 	}

@@ -61,6 +61,36 @@ func TestAddressThrottle(t *testing.T) {
 			}
 		})
 
+		t.Run("EachScopePurgesOnlyItsOwnBuckets", func(t *testing.T) {
+			t.Parallel()
+			clk := testkit.NewClock(time.Now())
+			db := tg.Migrated(t)
+			login := db.AddressThrottle(60, 1, clk.Now)    // full again after 1 s
+			mail := db.Scoped("mail-to:", 0.2, 1, clk.Now) // after 5 minutes
+			for _, take := range []func() (bool, time.Duration, error){
+				func() (bool, time.Duration, error) { return login.Allow(ctx, "a:k") },
+				func() (bool, time.Duration, error) { return mail.Allow(ctx, "x@example.com") },
+			} {
+				if ok, _, err := take(); !ok || err != nil {
+					t.Fatalf("first take refused: %v", err)
+				}
+			}
+			clk.Advance(time.Minute)
+			if n, err := login.Purge(ctx); n != 1 || err != nil {
+				t.Fatalf("the log-in throttle purged %d (%v), want its own 1 bucket", n, err)
+			}
+			if ok, _, _ := mail.Allow(ctx, "x@example.com"); ok {
+				t.Fatal("the mail bucket was purged by the log-in throttle: its limit started over")
+			}
+			if n, _ := mail.Purge(ctx); n != 0 {
+				t.Fatalf("the mail throttle purged %d buckets a minute after use, want 0", n)
+			}
+			clk.Advance(10 * time.Minute)
+			if n, _ := mail.Purge(ctx); n != 1 {
+				t.Fatalf("the mail throttle purged %d buckets once full, want 1", n)
+			}
+		})
+
 		t.Run("AClockBehindRefillsNothing", func(t *testing.T) {
 			t.Parallel()
 			clk := testkit.NewClock(time.Now())

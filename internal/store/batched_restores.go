@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -145,7 +146,7 @@ const (
 // batchRestoreQuery loads every listed session with its user. Liveness (expiry, idle
 // time) is checked per lookup in Go, against the caller's own clock readings, exactly as
 // sessionUserQuery's WHERE clause does.
-const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
  WHERE s."id" = ANY($1)`
 
 var errBatcherClosed = errors.New("session restores are closed")
@@ -168,6 +169,7 @@ type sessionRow struct {
 	userID            int64
 	expires, lastSeen int64
 	username, email   string
+	verified          sql.NullInt64
 }
 
 // answer is l's reply given the rows (or error) of the query that looked it up.
@@ -180,7 +182,7 @@ func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreRep
 		return restoreReply{err: auth.ErrNotFound}
 	}
 	return restoreReply{
-		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email},
+		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email, EmailVerifiedAt: unixTime(r.verified)},
 		session: session.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
 	}
 }
@@ -299,7 +301,7 @@ func (b *BatchedRestores) query(ctx context.Context, ids []string) (map[string]s
 	for rs.Next() {
 		var id string
 		var r sessionRow
-		if err := rs.Scan(&id, &r.userID, &r.expires, &r.lastSeen, &r.username, &r.email); err != nil {
+		if err := rs.Scan(&id, &r.userID, &r.expires, &r.lastSeen, &r.username, &r.email, &r.verified); err != nil {
 			return nil, err
 		}
 		found[id] = r

@@ -27,6 +27,9 @@ type dialect struct {
 	// token from it (see takeTokenSQL): PostgreSQL spells the two-argument minimum and
 	// maximum LEAST and GREATEST, SQLite min and max.
 	takeAddressToken string
+	// forUpdate ends a SELECT that reads a row the transaction will change: PostgreSQL
+	// locks it; SQLite's writing transactions already exclude each other.
+	forUpdate string
 }
 
 var sqliteDialect = dialect{
@@ -55,6 +58,7 @@ var postgresDialect = dialect{
 		return "", false
 	},
 	takeAddressToken: takeTokenSQL("LEAST", "GREATEST"),
+	forUpdate:        " FOR UPDATE",
 }
 
 // conflictField names the Users field a unique violation is about.

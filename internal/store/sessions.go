@@ -35,7 +35,7 @@ func insertSession(ctx context.Context, x execer, s session.Session) error {
 
 // sessionUserQuery reads only what a restore needs: it runs on every request with a
 // session, and each column read costs the driver an allocation or two.
-const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
  WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`
 
 // SessionUser loads a live session and its user: one indexed lookup, joined. The
@@ -50,13 +50,15 @@ func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Ti
 	}
 	var u auth.User
 	var seen int64
-	err = st.QueryRowContext(ctx, id, now.Unix(), idleSince.Unix()).Scan(&u.ID, &seen, &u.Username, &u.Email)
+	var verified sql.NullInt64
+	err = st.QueryRowContext(ctx, id, now.Unix(), idleSince.Unix()).Scan(&u.ID, &seen, &u.Username, &u.Email, &verified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, session.Session{}, auth.ErrNotFound
 	}
 	if err != nil {
 		return auth.User{}, session.Session{}, db.wrap(err, "load session")
 	}
+	u.EmailVerifiedAt = unixTime(verified)
 	return u, session.Session{ID: id, UserID: u.ID, LastSeenAt: time.Unix(seen, 0)}, nil
 }
 

@@ -58,12 +58,13 @@ func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Cred
 	var c auth.Credentials
 	var hash []byte
 	var key sql.NullString
+	var verified sql.NullInt64
 	err := db.sql.QueryRowContext(ctx,
-		`SELECT "id", "username", "email", "hashedPassword", "usernameKey" FROM "Users"
+		`SELECT "id", "username", "email", "hashedPassword", "usernameKey", "emailVerifiedAt" FROM "Users"
 		 WHERE "usernameKey" = $2 OR ("usernameKey" IS NULL AND lower("username") = lower($1)) OR lower("email") = lower($1)
 		 ORDER BY CASE WHEN lower("username") = lower($1) OR lower("email") = lower($1) THEN 0 ELSE 1 END
 		 LIMIT 1`, credential, auth.UsernameMatchKey(credential)).
-		Scan(&c.ID, &c.Username, &c.Email, &hash, &key)
+		Scan(&c.ID, &c.Username, &c.Email, &hash, &key, &verified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrNotFound
 	}
@@ -76,6 +77,7 @@ func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Cred
 		db.fillUsernameKey(ctx, c.ID, c.Username) //nolint:errcheck // see above
 	}
 	c.PasswordHash = string(hash)
+	c.EmailVerifiedAt = unixTime(verified)
 	return c, nil
 }
 
@@ -105,8 +107,9 @@ func (db *DB) UserCredentialsByID(ctx context.Context, id int64) (auth.Credentia
 	defer cancel()
 	var c auth.Credentials
 	var hash []byte
-	err := db.sql.QueryRowContext(ctx, `SELECT "id", "username", "email", "hashedPassword" FROM "Users" WHERE "id" = $1`, id).
-		Scan(&c.ID, &c.Username, &c.Email, &hash)
+	var verified sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, `SELECT "id", "username", "email", "hashedPassword", "emailVerifiedAt" FROM "Users" WHERE "id" = $1`, id).
+		Scan(&c.ID, &c.Username, &c.Email, &hash, &verified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrNotFound
 	}
@@ -114,5 +117,6 @@ func (db *DB) UserCredentialsByID(ctx context.Context, id int64) (auth.Credentia
 		return auth.Credentials{}, db.wrap(err, "find user %d", id)
 	}
 	c.PasswordHash = string(hash)
+	c.EmailVerifiedAt = unixTime(verified)
 	return c, nil
 }

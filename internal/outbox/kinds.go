@@ -1,0 +1,20 @@
+package outbox
+
+// Kinds of job: each is one mail, named for its template in the mail package.
+const (
+	KindPasswordReset      = "password-reset"       // a reset link, to an address that may have no account
+	KindPasswordChanged    = "password-changed"     // a notice to the account's address
+	KindVerifyEmail        = "verify-email"         // a verification link, by account or by address
+	KindEmailChangeConfirm = "email-change-confirm" // a confirmation link, to the new address
+	KindEmailChangeNotice  = "email-change-notice"  // a notice to the old address that a change was asked
+	KindEmailChanged       = "email-changed"        // a notice to the old address, with a link to undo
+)
+
+// Keys of Job.Data that say who asked: shown in the mail so its reader can tell
+// whether it was them.
+const (
+	DataAddress   = "address"   // the client's IP address
+	DataUserAgent = "userAgent" // its User-Agent header
+	DataAt        = "at"        // when, RFC 3339 in UTC
+	DataNewEmail  = "newEmail"  // for a change of email: the address asked for
+)

@@ -1,0 +1,63 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"authme/internal/auth"
+	"authme/internal/login"
+	"authme/internal/tokens"
+)
+
+// VerifyStamp binds a verification token to the address it was sent to.
+func VerifyStamp(email string) string {
+	return tokens.Stamp(tokens.Verify, strings.ToLower(email))
+}
+
+// ConfirmVerification spends a verification token and marks the account's address
+// verified, if the account still has the address the link was sent to.
+func (s *Service) ConfirmVerification(ctx context.Context, token string) (auth.User, error) {
+	var u auth.User
+	err := s.redeem(ctx, token, tokens.Verify, func(ctx context.Context, tx login.Tx, acct auth.Credentials, rec tokens.Record) error {
+		if !tokens.StampMatches(rec.Stamp, VerifyStamp(acct.Email)) {
+			return auth.ErrBadToken // the address changed since the link was sent
+		}
+		u = acct.User
+		if u.EmailVerified() {
+			return nil
+		}
+		u.EmailVerifiedAt = s.now()
+		return tx.SetEmailVerified(ctx, u.ID, u.EmailVerifiedAt)
+	})
+	if err != nil {
+		return auth.User{}, fmt.Errorf("confirm verification: %w", err)
+	}
+	return u, nil
+}
+
+// redeem spends token for purpose in one transaction with fn, which sees the account it
+// belongs to: a refusal by fn keeps the token (the transaction rolls back).
+func (s *Service) redeem(ctx context.Context, token, purpose string, fn func(ctx context.Context, tx login.Tx, acct auth.Credentials, rec tokens.Record) error) error {
+	if !tokens.WellFormed(token) {
+		return auth.ErrBadToken
+	}
+	return s.store.InTx(ctx, func(tx login.Tx) error {
+		rec, err := tx.RedeemToken(ctx, tokens.Hash(token), purpose, s.now())
+		if errors.Is(err, auth.ErrNotFound) {
+			return auth.ErrBadToken
+		}
+		if err != nil {
+			return err
+		}
+		acct, err := tx.Account(ctx, rec.UserID)
+		if errors.Is(err, auth.ErrNotFound) {
+			return auth.ErrBadToken
+		}
+		if err != nil {
+			return err
+		}
+		return fn(ctx, tx, acct, rec)
+	})
+}

@@ -1,0 +1,2 @@
+DROP TABLE "AccountTokens";
+ALTER TABLE "Users" DROP COLUMN "emailVerifiedAt";
