@@ -383,8 +383,8 @@ const LINKS = {
     busy: "Undoing…",
     send: undoEmailChange,
     doneHeading: "Your email address is back",
-    doneText: (data) => `Your account's email is ${data.email} again. If you didn't ask for the change, ` +
-      "someone may know your password: choose a new one.",
+    doneText: (data) => `Your account's email is ${data.email} again, and every session of the account ` +
+      "is logged out. If you didn't ask for the change, someone may know your password: choose a new one.",
     announce: "The change of email is undone.",
     offerReset: true,
     invalid: "Links to undo a change of email work once, for 7 days. " +
@@ -566,5 +566,11 @@ document.addEventListener("click", (event) => {
     event.stopImmediatePropagation();
   }
 }, true);
+
+// Opening a second link at the same path (a newer mail) changes only the fragment,
+// which loads nothing: read the new token then too.
+window.addEventListener("hashchange", () => {
+  if (new URLSearchParams(location.hash.slice(1)).has("token")) openLink();
+});
 
 if (!openLink()) restore();
