@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"authme/internal/auth"
 	"authme/internal/mailpit"
 	"authme/internal/testdb"
 )
@@ -26,6 +27,8 @@ func TestMailFlows(t *testing.T) {
 			t.Run("ForgotPasswordByKeyboard", func(t *testing.T) { forgotPasswordByKeyboard(t, tg) })
 			t.Run("VerifyAfterSignUp", func(t *testing.T) { verifyAfterSignUp(t, tg) })
 			t.Run("ChangeEmailAndUndo", func(t *testing.T) { changeEmailAndUndo(t, tg) })
+			t.Run("LogInNeedsAConfirmedAddress", func(t *testing.T) { logInNeedsAConfirmedAddress(t, tg) })
+			t.Run("MailServerDownThenBack", func(t *testing.T) { mailServerDownThenBack(t, tg) })
 		})
 	}
 }
@@ -109,6 +112,13 @@ func forgotPasswordByKeyboard(t *testing.T, tg testdb.Target) {
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-link-invalid")))
 		if got := tb.focused(t); got != "invalid-heading" {
 			t.Errorf("focus is on %q, want the heading", got)
+		}
+	})
+
+	tb.must("NoTokenInTheServerLog", func(t *testing.T) {
+		token := resetLink[strings.Index(resetLink, "#token=")+len("#token="):]
+		if strings.Contains(srv.log.String(), token) {
+			t.Error("the server log holds the reset token")
 		}
 	})
 }
@@ -232,6 +242,80 @@ func changeEmailAndUndo(t *testing.T, tg testdb.Target) {
 		tb.fill(t, "login-password", pass+"\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
 		wantUser(t, tb, "Demo-lition", oldEmail)
+	})
+}
+
+// logInNeedsAConfirmedAddress runs with REQUIRE_VERIFIED_EMAIL: the seeded demo user's
+// address is unconfirmed, so the right password is refused with a way to a new link,
+// and after following it the log-in works.
+func logInNeedsAConfirmedAddress(t *testing.T, tg testdb.Target) {
+	tb := openTab(t)
+	mp := mailpit.Start(t)
+	srv := startServerWith(t, serverOptions{target: tg, mail: mp, requireVerified: true})
+	const email = "demo@user.io"
+
+	tb.must("TheRightPasswordIsRefused", func(t *testing.T) {
+		tb.allow("/api/session", 403)
+		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.fill(t, "login-credential", email)
+		tb.fill(t, "login-password", "password\r")
+		wantMessage(t, tb, "login-message", auth.MsgEmailUnverified)
+		if got := tb.focused(t); got != "verify-open" {
+			t.Errorf("focus is on %q, want the button that sends a new link", got)
+		}
+	})
+
+	var link string
+	tb.must("AskForAConfirmationLink", func(t *testing.T) {
+		tb.do(t, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("view-forgot")))
+		tb.do(t, chromedp.Click(chromedp.ID("forgot-button")), chromedp.WaitVisible(chromedp.ID("view-forgot-sent")))
+		link = mailLink(t, mp.WaitFor(t, email, mailTimeout), srv.URL+"/verify-email#token=")
+	})
+
+	tb.must("ConfirmThenLogIn", func(t *testing.T) {
+		tb.do(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("view-link")))
+		tb.do(t, chromedp.Click(chromedp.ID("link-button")), chromedp.WaitVisible(chromedp.ID("view-link-done")))
+		tb.do(t, chromedp.Click(chromedp.ID("done-button")), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.fill(t, "login-credential", email)
+		tb.fill(t, "login-password", "password\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
+		wantUser(t, tb, "Demo-lition", email)
+		if eval[bool](t, tb, `!document.getElementById("verify-banner").hidden`) {
+			t.Error("the banner asks to verify a confirmed address")
+		}
+	})
+}
+
+// mailServerDownThenBack asks for a reset while the mail server is down: the page says
+// the same as ever, and the mail arrives once the server is back.
+func mailServerDownThenBack(t *testing.T, tg testdb.Target) {
+	tb := openTab(t)
+	srv, mp := startMailServer(t, tg)
+	const email = "demo@user.io"
+
+	tb.must("AskWhileMailIsDown", func(t *testing.T) {
+		mp.Stop()
+		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.do(t, chromedp.Click(chromedp.ID("forgot-open")), chromedp.WaitVisible(chromedp.ID("view-forgot")))
+		tb.fill(t, "forgot-email", email+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-forgot-sent")))
+		// The sender has tried and failed, so the mail that arrives later is a retry.
+		deadline := time.Now().Add(mailTimeout)
+		for !strings.Contains(srv.log.String(), "outbox: mail not sent, will retry") {
+			if time.Now().After(deadline) {
+				t.Fatal("the sender never tried to send while Mailpit was down")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+
+	tb.must("TheMailArrivesOnceItIsBack", func(t *testing.T) {
+		mp.Start()
+		link := mailLink(t, mp.WaitFor(t, email, mailTimeout), srv.URL+"/reset-password#token=")
+		tb.do(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("view-reset")))
+		tb.fill(t, "reset-password", "a-new-password-after-the-outage\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
+		wantUser(t, tb, "Demo-lition", email)
 	})
 }
 

@@ -45,6 +45,8 @@ type serverOptions struct {
 	// under the server's own URL (PUBLIC_URL); without it, mail is off and the mail
 	// endpoints answer 503, as in production without SMTP_URL.
 	mail *mailpit.Server
+	// requireVerified is REQUIRE_VERIFIED_EMAIL: log-in needs a confirmed address.
+	requireVerified bool
 }
 
 // startMailServer starts the server on tg mailing through a fresh Mailpit, and returns both.
@@ -76,7 +78,7 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 	// The listener comes first: its address is PUBLIC_URL, the base of every mailed link.
 	ts := httptest.NewUnstartedServer(f)
 	publicURL := "http://" + ts.Listener.Addr().String()
-	accountOpts := []login.Option{login.WithTokens(db)}
+	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(o.requireVerified)}
 	rec := recovery.Options{}
 	if o.mail != nil {
 		wake := startSender(t, db, o.mail, publicURL, log)
@@ -121,7 +123,13 @@ func startSender(t *testing.T, db *store.DB, mp *mailpit.Server, publicURL strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	sender := outbox.NewWorker(db.Outbox(), mailer, outbox.Options{Log: log, Poll: 100 * time.Millisecond})
+	// Retries come quickly, so a test that stops Mailpit for a while sees the mail soon
+	// after it is back.
+	sender := outbox.NewWorker(db.Outbox(), mailer, outbox.Options{
+		Log:     log,
+		Poll:    100 * time.Millisecond,
+		Backoff: func(int) time.Duration { return 100 * time.Millisecond },
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
