@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"authme/internal/recovery"
 	"authme/web"
 )
 
@@ -29,7 +30,7 @@ func (s *Server) pageRoutes(mux router) *web.Site {
 	mux.HandleFunc("GET /{$}", page)
 	// A link in mail carries its token in the fragment, which the browser keeps to
 	// itself: the page reads it, so no token reaches a server log or a Referer.
-	for _, p := range []string{"/reset-password", "/verify-email", "/confirm-email", "/undo-email-change"} {
+	for _, p := range []string{recovery.PathReset, recovery.PathVerify, recovery.PathEmailChange, recovery.PathEmailUndo} {
 		mux.HandleFunc("GET "+p, page)
 	}
 	mux.HandleFunc("GET "+web.AssetPrefix+"{name}", s.handleAsset(site))
