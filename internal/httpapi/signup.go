@@ -26,7 +26,23 @@ func (s *Server) handleSignup(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.signedUp()
+	if st.Token == "" {
+		// REQUIRE_VERIFIED_EMAIL: the account exists, but its owner logs in only once
+		// the mailed link proves the address.
+		writeJSON(w, http.StatusAccepted, verifyFirstBody{Message: MsgVerifyFirst, User: st.User, EmailVerifiedAt: verifiedAt{}})
+		return nil
+	}
 	s.setSession(w, r, st)
 	writeJSON(w, http.StatusCreated, bodyOf(st.User))
 	return nil
+}
+
+// MsgVerifyFirst answers a sign-up that must verify its address before it logs in.
+const MsgVerifyFirst = "Your account is created. Follow the link we mailed to your address to verify it, then log in."
+
+// verifyFirstBody is that answer: the new user, and no session.
+type verifyFirstBody struct {
+	Message         string     `json:"message"`
+	User            auth.User  `json:"user"`
+	EmailVerifiedAt verifiedAt `json:"emailVerifiedAt"`
 }
