@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"authme/internal/auth"
 )
 
 // The page's side of the mail flows, with the API's answers made up by faults: what a
@@ -30,6 +32,13 @@ func TestMailPages(t *testing.T) {
 		if got := eval[string](t, tb, `document.getElementById("forgot-email").value`); got != "ada@example.com" {
 			t.Errorf("email field = %q, want the address typed to log in", got)
 		}
+	})
+
+	tb.must("MailOffOnTheRealServerSaysSo", func(t *testing.T) {
+		// startServer sends no mail, as production without SMTP_URL.
+		tb.allow("/api/password-reset", 503)
+		tb.do(t, chromedp.Click(chromedp.ID("forgot-button")))
+		wantMessage(t, tb, "forgot-message", auth.MsgMailOff)
 	})
 
 	tb.must("MailOffShowsTheServersMessage", func(t *testing.T) {

@@ -199,7 +199,14 @@ func changeEmailAndUndo(t *testing.T, tg testdb.Target) {
 		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
 		tb.do(t, chromedp.Click(chromedp.ID("demo-button")), chromedp.WaitVisible(chromedp.ID("view-user")))
 		tb.do(t, chromedp.Click(chromedp.ID("email-toggle")), chromedp.WaitVisible(chromedp.ID("email-form")))
+		tb.allow("/api/users/me/email", 400)
 		tb.fill(t, "email-new", newEmail)
+		tb.fill(t, "email-password", "not-the-password")
+		tb.do(t, chromedp.Click(chromedp.ID("email-button")))
+		tb.waitFor(t, `document.getElementById("email-password").getAttribute("aria-invalid") === "true"`)
+		if got := tb.focused(t); got != "email-password" {
+			t.Errorf("focus is on %q, want the password field", got)
+		}
 		tb.fill(t, "email-password", pass)
 		tb.do(t, chromedp.Click(chromedp.ID("email-button")))
 		wantMessage(t, tb, "email-message", fmt.Sprintf(
@@ -245,13 +252,45 @@ func changeEmailAndUndo(t *testing.T, tg testdb.Target) {
 	})
 }
 
-// logInNeedsAConfirmedAddress runs with REQUIRE_VERIFIED_EMAIL: the seeded demo user's
-// address is unconfirmed, so the right password is refused with a way to a new link,
-// and after following it the log-in works.
+// logInNeedsAConfirmedAddress runs with REQUIRE_VERIFIED_EMAIL: a sign-up waits for its
+// link before it logs in; the seeded demo user's address is unconfirmed, so the right
+// password is refused with a way to a new link, and after following it the log-in works.
 func logInNeedsAConfirmedAddress(t *testing.T, tg testdb.Target) {
 	tb := openTab(t)
 	mp := mailpit.Start(t)
 	srv := startServerWith(t, serverOptions{target: tg, mail: mp, requireVerified: true})
+
+	tb.must("SignUpWaitsForTheLink", func(t *testing.T) {
+		const (
+			username = "ada-lovelace"
+			email    = "ada@example.com"
+			pass     = "analytical-engine-1843"
+		)
+		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.fill(t, "signup-username", username)
+		tb.fill(t, "signup-email", email)
+		tb.fill(t, "signup-password", pass+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-forgot-sent")))
+		if got := tb.text(t, "forgot-sent-text"); !strings.Contains(got, "Your account is created") || !strings.Contains(got, email) {
+			t.Errorf("the view says %q", got)
+		}
+		if got := tb.focused(t); got != "forgot-sent-heading" {
+			t.Errorf("focus is on %q, want the heading", got)
+		}
+		if eval[bool](t, tb, `!document.getElementById("header-user").hidden`) {
+			t.Error("the header names a user, but nobody is logged in")
+		}
+		link := mailLink(t, mp.WaitFor(t, email, mailTimeout), srv.URL+"/verify-email#token=")
+		tb.do(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("view-link")))
+		tb.do(t, chromedp.Click(chromedp.ID("link-button")), chromedp.WaitVisible(chromedp.ID("view-link-done")))
+		tb.do(t, chromedp.Click(chromedp.ID("done-button")), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.fill(t, "login-credential", username)
+		tb.fill(t, "login-password", pass+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
+		wantUser(t, tb, username, email)
+		tb.do(t, chromedp.Click(chromedp.ID("logout-button")), chromedp.WaitVisible(chromedp.ID("view-guest")))
+	})
+
 	const email = "demo@user.io"
 
 	tb.must("TheRightPasswordIsRefused", func(t *testing.T) {

@@ -72,12 +72,17 @@ export async function csrfFetch(url, options = {}) {
   });
 }
 
+/** send makes one API request and returns its JSON body, or throws an ApiError. */
+async function send(url, options) {
+  return (await exchange(url, options)).data;
+}
+
 /**
- * send makes one API request and returns its JSON body, or throws an ApiError. A 403
- * for a stale CSRF token (its secret cookie was replaced) is retried once with a fresh
- * token.
+ * exchange makes one API request and returns its status and JSON body, or throws an
+ * ApiError. A 403 for a stale CSRF token (its secret cookie was replaced) is retried
+ * once with a fresh token.
  */
-async function send(url, { method = "GET", body } = {}, retried = false) {
+async function exchange(url, { method = "GET", body } = {}, retried = false) {
   let res;
   try {
     res = await csrfFetch(url, {
@@ -92,13 +97,13 @@ async function send(url, { method = "GET", body } = {}, retried = false) {
   const data = await readJSON(res);
   if (res.ok) {
     if (data === null) throw new ApiError("server", { status: res.status });
-    return data;
+    return { status: res.status, data };
   }
   const message = (data && typeof data.message === "string") ? data.message : "";
   const fields = (data && data.errors && typeof data.errors === "object") ? data.errors : {};
   if (res.status === 403 && message === "invalid csrf token" && !retried) {
     await restoreCSRF();
-    return send(url, { method, body }, true);
+    return exchange(url, { method, body }, true);
   }
   throw new ApiError(kindOf(res.status, data), {
     status: res.status,
@@ -159,9 +164,14 @@ export async function login(credential, password) {
   return account(await send("/api/session", { method: "POST", body: { credential, password } }));
 }
 
-/** signup creates an account and logs it in, returning the account. */
+/**
+ * signup creates an account and logs it in, returning the account. When the server
+ * requires a verified address (202), the account exists but nobody is logged in:
+ * verifyFirst is true then.
+ */
 export async function signup({ username, email, password }) {
-  return account(await send("/api/users", { method: "POST", body: { username, email, password } }));
+  const { status, data } = await exchange("/api/users", { method: "POST", body: { username, email, password } });
+  return { ...account(data), verifyFirst: status === 202 };
 }
 
 /**

@@ -227,6 +227,14 @@ $("signup-form").addEventListener("submit", (event) => {
     signupForm.clear();
     try {
       const acct = await signup(values);
+      if (acct.verifyFirst) {
+        // This server lets in only confirmed addresses: the account waits for its link.
+        signupForm.reset();
+        showSent(["Your account is created. Follow the link we mailed to ", acct.user.email,
+          " to confirm the address, then log in."]);
+        announce(`Your account ${acct.user.username} is created.`);
+        return;
+      }
       loggedIn(acct, `Welcome, ${acct.user.username}! Your account is ready and you're logged in.`);
     } catch (err) {
       if (err instanceof ApiError && err.kind === "invalid") {
@@ -311,6 +319,14 @@ function backToLogIn() {
 $("forgot-back").addEventListener("click", backToLogIn);
 $("forgot-sent-back").addEventListener("click", backToLogIn);
 
+/** showSent says a link is on its way: words is [before, the address, after]. */
+function showSent([before, email, after]) {
+  const strong = document.createElement("strong");
+  strong.textContent = email;
+  $("forgot-sent-text").replaceChildren(before, strong, after);
+  showView("forgotSent", "forgot-sent-heading");
+}
+
 $("forgot-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const email = forgotForm.values().email.trim();
@@ -322,11 +338,7 @@ $("forgot-form").addEventListener("submit", (event) => {
     }
     try {
       await asking.send(email);
-      const [before, , after] = asking.sent(email);
-      const strong = document.createElement("strong");
-      strong.textContent = email;
-      $("forgot-sent-text").replaceChildren(before, strong, after);
-      showView("forgotSent", "forgot-sent-heading");
+      showSent(asking.sent(email));
     } catch (err) {
       if (err instanceof ApiError && err.kind === "invalid") {
         forgotForm.showErrors(err.fields, "Check the email address.");
