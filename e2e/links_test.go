@@ -63,6 +63,16 @@ func TestMailPages(t *testing.T) {
 		wantMessage(t, tb, "forgot-message", "Too many reset requests for this address. Try again in 2 minutes.")
 	})
 
+	tb.must("ThrottledWithTheGenericMessageSaysTheWaitOnce", func(t *testing.T) {
+		tb.allow("/api/password-reset", 429)
+		f.set("POST /api/password-reset", fault{status: http.StatusTooManyRequests,
+			header: http.Header{"Retry-After": {"30"}}, body: `{"message":"` + auth.MsgTooMany + `"}`})
+		defer f.clear("POST /api/password-reset")
+		tb.do(t, chromedp.Click(chromedp.ID("forgot-button")))
+		tb.waitFor(t, `document.getElementById("forgot-message").innerText.includes("30 seconds")`)
+		wantMessage(t, tb, "forgot-message", "Too many attempts. Try again in 30 seconds.")
+	})
+
 	tb.must("SentSaysTheSameWhateverTheAddress", func(t *testing.T) {
 		f.set("POST /api/password-reset", fault{status: http.StatusAccepted, body: sent})
 		defer f.clear("POST /api/password-reset")

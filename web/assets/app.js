@@ -93,7 +93,9 @@ function problem(err) {
  * refuses (mail is not set up, or too many mails asked for), with how long to wait.
  */
 function mailProblem(err) {
-  if (err instanceof ApiError && err.message && (err.kind === "unavailable" || err.kind === "rate-limited")) {
+  // A message that says when to try again already is said better with the wait in it.
+  const saysWhen = /try again/i.test(err?.message || "");
+  if (err instanceof ApiError && err.message && (err.kind === "unavailable" || (err.kind === "rate-limited" && !saysWhen))) {
     const said = sentence(err.message);
     if (err.kind === "unavailable") return said;
     return err.retryAfter ? `${said} Try again in ${waitText(err.retryAfter)}.` : `${said} Try again later.`;
