@@ -195,7 +195,7 @@ async function submitLogin(credential, password, button) {
   } catch (err) {
     if (err instanceof ApiError && err.kind === "invalid") {
       loginForm.showErrors(err.fields, "Fill in both fields to log in.");
-    } else if (err instanceof ApiError && err.kind === "forbidden") {
+    } else if (err instanceof ApiError && err.kind === "forbidden" && err.message !== "invalid csrf token") {
       // The password was right, but this server lets in only confirmed addresses.
       loginForm.showMessage(problem(err));
       $("verify-open").hidden = false;
