@@ -5,6 +5,10 @@
 #
 #   bench/run.sh [--express http://127.0.0.1:8100 [--express-db sqlite|postgres]] [--postgres URL]
 #                [--duration 15s] [--markdown BENCHMARKS.md]
+#   bench/run.sh --reset-flood [--duration 15s] [--json bench/reset-flood.json] [--profile FILE]
+#
+# --reset-flood runs issue 13's case alone: log-ins, then log-ins beside a flood of password-reset
+# requests, then log-ins again, with mail going to a Mailpit it starts (~/go/bin/mailpit).
 #
 # authme runs on SQLite, or on PostgreSQL when --postgres or DATABASE_URL gives a URL.
 #

@@ -42,6 +42,8 @@ type options struct {
 	burst      int
 	trustProxy []netip.Prefix
 	ipv6Prefix int
+	// wire adds to the server's dependencies before it starts (the mail flows, say).
+	wire func(d *httpapi.Deps, users *auth.Service)
 }
 
 // start serves the real handler over db, with the server limits of cmd/authme.
@@ -71,6 +73,9 @@ func start(t *testing.T, db *store.DB, o options) instance {
 	if o.ratePerMin > 0 {
 		// The shared bucket in the database, as cmd/authme/serve.go wires it.
 		deps.AddressLimiter = db.AddressThrottle(o.ratePerMin, o.burst, o.clock.Now)
+	}
+	if o.wire != nil {
+		o.wire(&deps, users)
 	}
 	h := httpapi.NewServer(deps)
 	srv := httptest.NewUnstartedServer(h)

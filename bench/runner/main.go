@@ -47,6 +47,10 @@ type options struct {
 	markdown   string
 	jsonOut    string
 	svgOut     string
+	// resetFlood runs issue 13's reset-flood case alone (resetflood.go).
+	resetFlood bool
+	mailpit    string
+	profile    string
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -61,6 +65,9 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.markdown, "markdown", "", "write the report as markdown to this file (and the chart and JSON beside)")
 	fs.StringVar(&o.jsonOut, "json", "", "write the raw results as JSON here (default with --markdown: bench/results.json)")
 	fs.StringVar(&o.svgOut, "svg", "", "write the chart here (default with --markdown: bench/results.svg)")
+	fs.BoolVar(&o.resetFlood, "reset-flood", false, "run only the reset-flood case: log-ins alone, under a flood of password-reset requests, and alone again (results: --json)")
+	fs.StringVar(&o.mailpit, "mailpit", "", "the Mailpit binary the reset-flood case sends mail to (default: mailpit on PATH, else ~/go/bin/mailpit)")
+	fs.StringVar(&o.profile, "profile", "", "reset-flood: save a CPU profile of authme during the flood here")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -72,6 +79,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.duration < time.Second {
 		return o, errors.New("--duration must be at least 1s")
+	}
+	if o.resetFlood && (o.markdown != "" || o.express != "" || o.svgOut != "") {
+		return o, errors.New("--reset-flood runs alone, without --express, --markdown or --svg: its JSON goes to --json and its section of BENCHMARKS.md is written by hand")
+	}
+	if !o.resetFlood && o.profile != "" {
+		return o, errors.New("--profile goes with --reset-flood")
 	}
 	if o.markdown != "" {
 		if o.jsonOut == "" {
@@ -113,6 +126,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	authmeBin, ceilingBin := filepath.Join(tmp, "authme"), filepath.Join(tmp, "ceiling")
 	if err := build(ctx, authmeBin, "./cmd/authme"); err != nil {
 		return err
+	}
+	if o.resetFlood {
+		return runResetFlood(ctx, o, args, tmp, authmeBin, &cl, stdout, logf)
 	}
 	if err := build(ctx, ceilingBin, "./bench/ceiling"); err != nil {
 		return err

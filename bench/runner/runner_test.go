@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"math"
 	"testing"
 )
@@ -62,5 +63,28 @@ func TestCompact(t *testing.T) {
 		if got := compact(in); got != want {
 			t.Errorf("compact(%v) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestParseOptionsResetFlood(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		args []string
+		ok   bool
+	}{
+		{"Alone", []string{"--reset-flood", "--duration", "10s", "--json", "out.json", "--profile", "cpu.prof"}, true},
+		{"NotWithMarkdown", []string{"--reset-flood", "--markdown", "BENCHMARKS.md"}, false},
+		{"NotWithExpress", []string{"--reset-flood", "--express", "http://127.0.0.1:8100"}, false},
+		{"ProfileOnlyWithIt", []string{"--profile", "cpu.prof"}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := parseOptions(c.args, io.Discard)
+			if (err == nil) != c.ok {
+				t.Errorf("parseOptions(%q) error %v, want ok %v", c.args, err, c.ok)
+			}
+		})
 	}
 }

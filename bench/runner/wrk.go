@@ -49,11 +49,17 @@ type wrkOutput struct {
 // runWrk runs wrk against base+req.path and returns its summary. Its own deadline
 // bounds it even if wrk hangs.
 func runWrk(ctx context.Context, dir, base string, req request, l load) (wrkOutput, error) {
+	return runWrkScript(ctx, dir, base+req.path, wrkScript(req, l.statuses), l)
+}
+
+// runWrkScript runs wrk with a Lua script whose done() prints the BENCHJSON summary
+// (wrkScript's, or one that builds each request itself).
+func runWrkScript(ctx context.Context, dir, url, script string, l load) (wrkOutput, error) {
 	f, err := os.CreateTemp(dir, "case-*.lua")
 	if err != nil {
 		return wrkOutput{}, err
 	}
-	if _, err := f.WriteString(wrkScript(req, l.statuses)); err != nil {
+	if _, err := f.WriteString(script); err != nil {
 		f.Close()
 		return wrkOutput{}, err
 	}
@@ -68,11 +74,11 @@ func runWrk(ctx context.Context, dir, base string, req request, l load) (wrkOutp
 		// its 503 rather than as a wrk timeout, and as long as the case, so the Express
 		// app's slow log-ins are measured rather than abandoned.
 		"--timeout", fmt.Sprintf("%ds", max(10, secs)),
-		"-s", f.Name(), base+req.path)
+		"-s", f.Name(), url)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		return wrkOutput{}, fmt.Errorf("wrk %s: %w\n%s%s", req.path, err, out.String(), errOut.String())
+		return wrkOutput{}, fmt.Errorf("wrk %s: %w\n%s%s", url, err, out.String(), errOut.String())
 	}
 	sc := bufio.NewScanner(&out)
 	for sc.Scan() {
@@ -115,7 +121,13 @@ function response(status, headers, body) counts[status] = (counts[status] or 0) 
 	} else {
 		b.WriteString("local threads = {}\n")
 	}
-	b.WriteString(`
+	b.WriteString(wrkDone)
+	return b.String()
+}
+
+// wrkDone is the done() every script ends with: it adds up the threads' status counts
+// (when they keep any) and prints one BENCHJSON line.
+const wrkDone = `
 function done(summary, latency, requests)
   local sum = {}
   for _, t in ipairs(threads) do
@@ -129,9 +141,7 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
     e.connect, e.read, e.write, e.status, e.timeout, table.concat(parts, ",")))
 end
-`)
-	return b.String()
-}
+`
 
 // luaString quotes s as a Lua string literal; anything but printable ASCII becomes a
 // decimal escape, so no value can break out of the literal.

@@ -9,9 +9,11 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/httpapi"
 	"authme/internal/login"
 	"authme/internal/metrics"
@@ -91,12 +93,17 @@ func (e env) wire(db *store.DB) (*app, error) {
 	// Hashing buffers are garbage once a burst of log-ins ends: give them back to the OS
 	// then, rather than holding 7 MiB a hash until the next collection.
 	gate.OnIdle(250*time.Millisecond, debug.FreeOSMemory)
+	// Failed and throttled log-ins are recorded off the request path, aggregated.
+	failures := events.NewAggregator(db, events.AggregatorOptions{Log: e.log})
+	a.background = append(a.background, failures.Run,
+		func(ctx context.Context) { purgeEventsLoop(ctx, db, e.cfg.EventRetention, time.Hour, e.log) })
 	if e.cfg.MetricsAddr != "" {
-		a.metrics = newMetrics(db, gate, restores)
+		a.metrics = newMetrics(db, gate, restores, failures)
 	}
 
 	users, err := auth.NewService(db, e.hasher(), e.log,
-		auth.WithHashGate(gate), auth.WithThrottle(db, auth.DefaultThrottle))
+		auth.WithHashGate(gate), auth.WithThrottle(db, auth.DefaultThrottle),
+		auth.WithFailureObserver(observeFailures(failures)))
 	if err != nil {
 		a.close()
 		return nil, err
@@ -126,6 +133,7 @@ func (e env) wire(db *store.DB) (*app, error) {
 			Wake:     mailer.wake,
 		}),
 		MailLimiter: perClient,
+		Events:      db,
 		Sessions:    sessions,
 		CSRFKey:     e.cfg.JWTSecret,
 		Production:  e.cfg.IsProduction(),
@@ -152,8 +160,10 @@ func (e env) wire(db *store.DB) (*app, error) {
 
 // newMetrics reads the database pool, the live sessions, the hashing gate and, on
 // PostgreSQL, the batched restores.
-func newMetrics(db *store.DB, gate *password.Gate, restores *store.BatchedRestores) *metrics.Metrics {
+func newMetrics(db *store.DB, gate *password.Gate, restores *store.BatchedRestores, failures *events.Aggregator) *metrics.Metrics {
 	return metrics.New(metrics.Sources{
+		EventsRecorded: db.EventsRecorded,
+		EventsDropped:  failures.Dropped,
 		DB:             db.SQL(),
 		ActiveSessions: db.CountLiveSessions,
 		PendingMail:    db.Outbox().CountPending,
@@ -179,8 +189,10 @@ func (e env) listenAndServe(ctx context.Context, a *app) error {
 	srv := httpapi.NewHTTPServer(a.handler)
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
+	var loops sync.WaitGroup
 	for _, loop := range a.background {
-		go loop(bg)
+		loops.Add(1)
+		go func() { defer loops.Done(); loop(bg) }()
 	}
 	if a.metrics != nil {
 		stopMetrics, err := e.serveMetrics(a.metrics)
@@ -209,6 +221,9 @@ func (e env) listenAndServe(ctx context.Context, a *app) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	stopBackground()
+	// The loops write what they hold (the aggregated failed log-ins) before the
+	// database closes; one that does not finish in time is left behind.
+	waitFor(&loops, ShutdownTimeout)
 	e.log.Info("stopped")
 	return nil
 }

@@ -66,6 +66,9 @@ func (s *Service) VerifyPassword(ctx context.Context, in LoginInput) (User, erro
 	}
 	finish, err := s.reserve(ctx, key)
 	if err != nil {
+		if ErrorCode(err) == ETooMany {
+			s.observeFailure(found, c.ID, true, in)
+		}
 		return User{}, err
 	}
 	ok, rehash, counted, err := s.checkPassword(ctx, c, found, in.Password)
@@ -83,6 +86,7 @@ func (s *Service) VerifyPassword(ctx context.Context, in LoginInput) (User, erro
 		if err != nil {
 			return User{}, fmt.Errorf("login: %w", err)
 		}
+		s.observeFailure(found, c.ID, false, in)
 		return User{}, ErrInvalidCredentials
 	}
 	if err := finish(AttemptSucceeded); err != nil {

@@ -32,6 +32,30 @@ type Service struct {
 	decoys []decoy
 	kindOf func(hash string) string
 	queues keyQueues // this process's attempts in line per throttle key
+	// failed is told of each failed or throttled log-in on an existing account.
+	failed func(LoginFailure)
+}
+
+// LoginFailure is a refused log-in on an existing account: a wrong password, or one
+// the throttle refused before checking it.
+type LoginFailure struct {
+	UserID             int64
+	Throttled          bool
+	Address, UserAgent string
+}
+
+// WithFailureObserver tells fn of each failed or throttled log-in on an existing
+// account (never of an unknown name). fn runs on the request path, after the answer is
+// decided: it must return at once and do no I/O (the events Aggregator's Observe), so
+// that the timing of a failure does not depend on it.
+func WithFailureObserver(fn func(LoginFailure)) Option { return func(s *Service) { s.failed = fn } }
+
+// observeFailure tells the observer of a refused log-in on an existing account.
+func (s *Service) observeFailure(found bool, userID int64, throttled bool, in LoginInput) {
+	if s.failed == nil || !found {
+		return
+	}
+	s.failed(LoginFailure{UserID: userID, Throttled: throttled, Address: in.Address, UserAgent: in.UserAgent})
 }
 
 // Option configures a Service.

@@ -17,7 +17,13 @@ type User struct {
 	// is not part of the contract's user object, which stays {id, username, email}: the
 	// API shows it beside that object.
 	EmailVerifiedAt time.Time `json:"-"`
+	// DisabledAt is when an operator disabled the account; zero: it is enabled. Like
+	// EmailVerifiedAt, it is not part of the contract's user object.
+	DisabledAt time.Time `json:"-"`
 }
+
+// Disabled reports whether an operator has disabled the account.
+func (u User) Disabled() bool { return !u.DisabledAt.IsZero() }
 
 // EmailVerified reports whether the account's address has been proven its owner's.
 func (u User) EmailVerified() bool { return !u.EmailVerifiedAt.IsZero() }

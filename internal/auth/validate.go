@@ -108,6 +108,9 @@ type LoginInput struct {
 	// Device is the browser's known-device token, as Devices.Parse read it (zero when
 	// it had none): it selects the throttle bucket, nothing else.
 	Device Device
+	// Address and UserAgent are the client's, told to the failure observer only
+	// (WithFailureObserver).
+	Address, UserAgent string
 }
 
 // Validate reports the missing fields as an EInvalid *Error, or nil.

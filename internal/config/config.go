@@ -42,6 +42,7 @@ type Config struct {
 	BcryptCost   int           // BCRYPT_COST: 10–15
 
 	SessionIdleTimeout time.Duration  // SESSION_IDLE_TIMEOUT: a session unused this long ends
+	EventRetention     time.Duration  // EVENT_RETENTION: security events older than this are purged
 	TrustProxy         []netip.Prefix // TRUST_PROXY: proxies whose X-Forwarded-For is believed
 	CORSOrigins        []string       // CORS_ORIGINS: trusted origins (patterns may end in :*)
 	LoginRatePerMinute float64        // LOGIN_RATE_PER_MINUTE: per-address refill; 0 disables

@@ -47,9 +47,15 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 	if n, err := strconv.Atoi(s); err == nil && n > 0 {
 		return time.Duration(n) * time.Second
 	}
+	// Whole days ("90d"), which time.ParseDuration does not read, for the long settings.
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n > 0 && n <= 100*365 {
+			return time.Duration(n) * 24 * time.Hour
+		}
+	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d < time.Second {
-		r.failf("%s must be seconds or a duration such as 24h, at least 1s, not %q", name, s)
+		r.failf("%s must be seconds or a duration such as 24h or 90d, at least 1s, not %q", name, s)
 		return 0
 	}
 	return d

@@ -104,6 +104,22 @@ func TestLoadServerSettings(t *testing.T) {
 		}
 	})
 
+	t.Run("EventRetention", func(t *testing.T) {
+		t.Parallel()
+		for _, tt := range []struct {
+			value string
+			want  time.Duration
+		}{{"", 90 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}, {"720h", 720 * time.Hour}, {"86400", 24 * time.Hour}} {
+			c, err := config.Load(env(map[string]string{"EVENT_RETENTION": tt.value}))
+			if err != nil || c.EventRetention != tt.want {
+				t.Errorf("EVENT_RETENTION=%q gives %v, %v; want %v", tt.value, c.EventRetention, err, tt.want)
+			}
+		}
+		if _, err := config.Load(env(map[string]string{"EVENT_RETENTION": "0d"})); err == nil {
+			t.Error("EVENT_RETENTION=0d is accepted, want an error")
+		}
+	})
+
 	t.Run("IPv6PrefixIsRead", func(t *testing.T) {
 		t.Parallel()
 		c, err := config.Load(env(map[string]string{"LOGIN_RATE_IPV6_PREFIX": "56"}))

@@ -51,7 +51,12 @@ func readSessions(r *reader, c *Config) {
 	c.JWTSecret, c.JWTSecretGenerated = jwtSecret(r, c.IsProduction())
 	c.JWTExpiresIn = time.Duration(r.int("JWT_EXPIRES_IN", 604800, 1, 10*365*24*3600)) * time.Second
 	c.SessionIdleTimeout = r.duration("SESSION_IDLE_TIMEOUT", 24*time.Hour)
+	c.EventRetention = r.duration("EVENT_RETENTION", DefaultEventRetention)
 }
+
+// DefaultEventRetention is how long security events are kept: long enough for an owner
+// to look back on a season, short enough not to keep addresses for ever.
+const DefaultEventRetention = 90 * 24 * time.Hour
 
 // jwtSecret reads JWT_SECRET as given (not trimmed: every byte is key). Production needs a
 // long one; development makes one up for this process when it is missing.

@@ -57,7 +57,7 @@ func (s *Server) handleEmailChangeUndo(w http.ResponseWriter, r *http.Request) e
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.recovery.UndoEmailChange(r.Context(), req.Token)
+	u, err := s.recovery.UndoEmailChange(r.Context(), req.Token, s.client(r))
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (s *Server) handleVerificationConfirm(w http.ResponseWriter, r *http.Reques
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	u, err := s.recovery.ConfirmVerification(r.Context(), req.Token)
+	u, err := s.recovery.ConfirmVerification(r.Context(), req.Token, s.client(r))
 	if err != nil {
 		return err
 	}

@@ -21,10 +21,12 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/logging"
 	"authme/internal/login"
 	"authme/internal/openapitest"
 	"authme/internal/password"
+	"authme/internal/recovery"
 	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
@@ -63,6 +65,7 @@ type harness struct {
 	clock    *testClock
 	prod     bool
 	api      *openapitest.Document // every client's exchanges are checked against it
+	failures *events.Aggregator    // records failed log-ins; syncEvents writes what it holds
 }
 
 type harnessOptions struct {
@@ -83,7 +86,17 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 	log := logging.New(logs, o.prod, slog.LevelInfo)
 	// As cmd/authme/serve.go wires it, less the hash gate and the per-address rate limit,
 	// which would shed or refuse these tests' bursts of log-ins from one address.
-	users, err := auth.NewService(db, hasher, log, auth.WithThrottle(db, auth.DefaultThrottle))
+	// Every failure of a test falls in one minute, whenever the test runs.
+	minute := time.Now().Truncate(time.Minute)
+	failures := events.NewAggregator(db, events.AggregatorOptions{Log: log, Now: func() time.Time { return minute }})
+	users, err := auth.NewService(db, hasher, log, auth.WithThrottle(db, auth.DefaultThrottle),
+		auth.WithFailureObserver(func(f auth.LoginFailure) {
+			kind := events.LoginFailed
+			if f.Throttled {
+				kind = events.LoginThrottled
+			}
+			failures.Observe(events.Event{UserID: f.UserID, Kind: kind, Address: f.Address, UserAgent: f.UserAgent, Count: 1})
+		}))
 	if err != nil {
 		t.Fatalf("auth service: %v", err)
 	}
@@ -95,7 +108,9 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 	}
 	srv := NewServer(Deps{
 		Log:        log,
-		Accounts:   login.New(users, sessions, db),
+		Accounts:   login.New(users, sessions, db, login.WithTokens(db)),
+		Recovery:   recovery.New(db, users, recovery.Options{MailOn: true, Now: clock.Now}),
+		Events:     db,
 		Sessions:   sessions,
 		CSRFKey:    []byte(testSecret),
 		Production: o.prod,
@@ -113,11 +128,15 @@ func newHarness(t *testing.T, tg testdb.Target, o harnessOptions) *harness {
 		ts.Start()
 	}
 	t.Cleanup(ts.Close)
+	bg, stop := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { failures.Run(bg); close(ran) }()
+	t.Cleanup(func() { stop(); <-ran })
 	api, err := openapitest.Shared()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{db: db, users: users, sessions: sessions, server: srv, ts: ts, logs: logs, clock: clock, prod: o.prod, api: api}
+	return &harness{db: db, users: users, sessions: sessions, server: srv, ts: ts, logs: logs, clock: clock, prod: o.prod, api: api, failures: failures}
 }
 
 // forEachTarget runs fn in parallel on every database target.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/session"
 )
@@ -51,10 +52,12 @@ func (fakeSessions) Restore(_ context.Context, tok string) (auth.User, string, e
 	}
 	return auth.User{}, "", session.ErrNoSession
 }
-func (fakeSessions) List(context.Context, int64) ([]session.Session, error)  { return nil, nil }
-func (fakeSessions) EndOne(context.Context, int64, string) error             { return nil }
-func (fakeSessions) EndOthers(context.Context, int64, string) (int64, error) { return 0, nil }
-func (fakeSessions) End(context.Context, string) error                       { return nil }
+func (fakeSessions) List(context.Context, int64) ([]session.Session, error)     { return nil, nil }
+func (fakeSessions) EndOne(context.Context, int64, string, events.Origin) error { return nil }
+func (fakeSessions) EndOthers(context.Context, int64, string, events.Origin) (int64, error) {
+	return 0, nil
+}
+func (fakeSessions) End(context.Context, int64, string, events.Origin) error { return nil }
 func (fakeSessions) TTL() time.Duration                                      { return time.Hour }
 
 // TestLoginHandler: the handler turns the way in's answer into cookies, a body and a

@@ -27,6 +27,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("POST /api/users", s.limitByAddress(s.handle(s.handleSignup)))
 	mux.Handle("GET /api/users/me", s.requireAuth(s.handleMe))
 	mux.Handle("PUT /api/users/me/password", s.requireAuth(s.handleChangePassword))
+	mux.Handle("GET /api/users/me/events", s.requireAuth(s.handleEvents))
 
 	mux.Handle("PUT /api/users/me/email", s.limitMail(s.requireAuth(s.handleEmailChange)))
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/recovery"
 	"authme/internal/session"
@@ -42,6 +43,8 @@ type Deps struct {
 	MailLimiter AddressLimiter
 	// Recovery runs password-reset requests, email verification and change of email.
 	Recovery Recovery
+	// Events reads the accounts' security history; nil: every history is empty.
+	Events EventLog
 	// IPv6Prefix is how many leading bits of an IPv6 client address name its bucket
 	// (0 means DefaultIPv6Prefix); an IPv4 address is always a bucket of its own.
 	IPv6Prefix int
@@ -65,19 +68,19 @@ type Accounts interface {
 type Recovery interface {
 	RequestReset(ctx context.Context, email string, c login.Client) error
 	RequestVerification(ctx context.Context, email string, c login.Client) error
-	ConfirmVerification(ctx context.Context, token string) (auth.User, error)
+	ConfirmVerification(ctx context.Context, token string, c login.Client) (auth.User, error)
 	RequestEmailChange(ctx context.Context, u auth.User, password, email string, c login.Client) error
 	ConfirmEmailChange(ctx context.Context, token string, keep recovery.Session, c login.Client) (auth.User, error)
-	UndoEmailChange(ctx context.Context, token string) (auth.User, error)
+	UndoEmailChange(ctx context.Context, token string, c login.Client) (auth.User, error)
 }
 
 // Sessions restores, lists and ends sessions.
 type Sessions interface {
 	Restore(ctx context.Context, token string) (auth.User, string, error)
 	List(ctx context.Context, userID int64) ([]session.Session, error)
-	EndOne(ctx context.Context, userID int64, id string) error
-	EndOthers(ctx context.Context, userID int64, keep string) (int64, error)
-	End(ctx context.Context, id string) error
+	EndOne(ctx context.Context, userID int64, id string, o events.Origin) error
+	EndOthers(ctx context.Context, userID int64, keep string, o events.Origin) (int64, error)
+	End(ctx context.Context, userID int64, id string, o events.Origin) error
 	TTL() time.Duration
 }
 
@@ -97,6 +100,7 @@ type Server struct {
 	limiter     AddressLimiter
 	mailLimiter AddressLimiter
 	recovery    Recovery
+	events      EventLog
 	ipv6Bits    int
 	observe     func(pattern string, status int, d time.Duration)
 	requestIDs  *requestIDs
@@ -112,6 +116,9 @@ func NewServer(d Deps) *Server {
 	}
 	if d.Recovery == nil {
 		d.Recovery = mailOff{}
+	}
+	if d.Events == nil {
+		d.Events = noEvents{}
 	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
@@ -131,6 +138,7 @@ func NewServer(d Deps) *Server {
 		limiter:     d.AddressLimiter,
 		mailLimiter: d.MailLimiter,
 		recovery:    d.Recovery,
+		events:      d.Events,
 		ipv6Bits:    d.IPv6Prefix,
 		observe:     d.Observe,
 		requestIDs:  newRequestIDs(),
@@ -178,7 +186,7 @@ func (mailOff) RequestReset(context.Context, string, login.Client) error { retur
 func (mailOff) RequestVerification(context.Context, string, login.Client) error {
 	return auth.ErrMailOff
 }
-func (mailOff) ConfirmVerification(context.Context, string) (auth.User, error) {
+func (mailOff) ConfirmVerification(context.Context, string, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }
 func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, login.Client) error {
@@ -187,6 +195,6 @@ func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, lo
 func (mailOff) ConfirmEmailChange(context.Context, string, recovery.Session, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }
-func (mailOff) UndoEmailChange(context.Context, string) (auth.User, error) {
+func (mailOff) UndoEmailChange(context.Context, string, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }

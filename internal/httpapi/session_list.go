@@ -40,7 +40,7 @@ func (s *Server) handleSessionsEndOne(w http.ResponseWriter, r *http.Request, c 
 	if !validSessionID(id) {
 		return errSessionNotFound
 	}
-	if err := s.sessions.EndOne(r.Context(), c.user.ID, id); err != nil {
+	if err := s.sessions.EndOne(r.Context(), c.user.ID, id, s.client(r).Origin(c.sessionID)); err != nil {
 		if auth.ErrorCode(err) == auth.ENotFound {
 			return errSessionNotFound
 		}
@@ -55,7 +55,7 @@ func (s *Server) handleSessionsEndOne(w http.ResponseWriter, r *http.Request, c 
 
 // handleSessionsEndOthers ends every session of the user but this one.
 func (s *Server) handleSessionsEndOthers(w http.ResponseWriter, r *http.Request, c current) error {
-	n, err := s.sessions.EndOthers(r.Context(), c.user.ID, c.sessionID)
+	n, err := s.sessions.EndOthers(r.Context(), c.user.ID, c.sessionID, s.client(r).Origin(c.sessionID))
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package login
 import (
 	"time"
 
+	"authme/internal/events"
 	"authme/internal/outbox"
 )
 
@@ -22,4 +23,10 @@ func (c Client) Requester(at time.Time) map[string]string {
 		outbox.DataUserAgent: ua,
 		outbox.DataAt:        at.UTC().Format(time.RFC3339),
 	}
+}
+
+// Origin is the client as a security event records it, with the session the event is
+// about (the one it started, or the one the request came with).
+func (c Client) Origin(sessionID string) events.Origin {
+	return events.Origin{Address: c.Address, UserAgent: c.UserAgent, SessionID: sessionID}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/outbox"
 	"authme/internal/session"
 	"authme/internal/tokens"
@@ -54,6 +55,9 @@ type Tx interface {
 
 	// Enqueue queues a mail, sent once the transaction commits.
 	Enqueue(ctx context.Context, j outbox.Job) error
+
+	// RecordEvent writes a security event, committed with what it records.
+	RecordEvent(ctx context.Context, e events.Event) error
 }
 
 // TokenReader reads a mailed token without using it up.
@@ -138,8 +142,8 @@ type Started struct {
 type step func(ctx context.Context, tx Tx) (auth.User, error)
 
 // start is the one owner of a new session: one transaction runs the step, ends the
-// session the client replaces, and records the new one.
-func (s *Service) start(ctx context.Context, c Client, st step) (Started, error) {
+// session the client replaces, records the new one and the security event of kind.
+func (s *Service) start(ctx context.Context, c Client, kind string, st step) (Started, error) {
 	var out Started
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := st(ctx, tx)
@@ -156,6 +160,9 @@ func (s *Service) start(ctx context.Context, c Client, st step) (Started, error)
 			}
 		}
 		if err := tx.InsertSession(ctx, sess); err != nil {
+			return err
+		}
+		if err := tx.RecordEvent(ctx, c.Origin(sess.ID).Event(u.ID, kind, s.now())); err != nil {
 			return err
 		}
 		out = Started{User: u, Session: sess, Token: tok}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/outbox"
 	"authme/internal/session"
@@ -65,6 +66,9 @@ func (t *fakeTx) RedeemToken(_ context.Context, hash, purpose string, _ time.Tim
 	return tokens.Record{}, auth.ErrNotFound
 }
 func (t *fakeTx) Enqueue(_ context.Context, j outbox.Job) error { return t.write("mail " + j.Kind) }
+func (t *fakeTx) RecordEvent(_ context.Context, e events.Event) error {
+	return t.write("event " + e.Kind + " " + e.SessionID + " " + e.Address)
+}
 
 // fakeVerifier accepts the password "right" and hashes by prefixing "h:".
 type fakeVerifier struct{}
@@ -72,6 +76,9 @@ type fakeVerifier struct{}
 func (fakeVerifier) VerifyPassword(_ context.Context, in auth.LoginInput) (auth.User, error) {
 	if in.Password != "right" {
 		return auth.User{}, auth.ErrInvalidCredentials
+	}
+	if in.Credential == "disabled" {
+		return auth.User{ID: 2, Username: in.Credential, DisabledAt: time.Unix(1700000000, 0)}, nil
 	}
 	return auth.User{ID: 1, Username: in.Credential}, nil
 }
@@ -110,27 +117,31 @@ func TestStart(t *testing.T) {
 		wantErr bool
 	}{
 		{"PasswordEndsTheReplacedSession", func(s *login.Service) (login.Started, error) {
-			a, err := s.Password(ctx, auth.LoginInput{Credential: "ann", Password: "right"}, login.Client{UserAgent: "ua", Replaces: "old"})
+			a, err := s.Password(ctx, auth.LoginInput{Credential: "ann", Password: "right"}, login.Client{UserAgent: "ua", Address: "10.0.0.9", Replaces: "old"})
 			return a.Started, err
-		}, "", "end old|insert s-ann ua", false},
+		}, "", "end old|insert s-ann ua|event login s-ann 10.0.0.9", false},
 		{"WrongPasswordWritesNothing", func(s *login.Service) (login.Started, error) {
 			a, err := s.Password(ctx, auth.LoginInput{Credential: "ann", Password: "wrong"}, login.Client{})
 			return a.Started, err
 		}, "", "", true},
 		{"SignupCreatesTheUserWithItsSession", func(s *login.Service) (login.Started, error) {
 			return s.Signup(ctx, auth.SignupInput{Username: "bob", Email: "b@x.io", Password: "pw"}, login.Client{UserAgent: "ua"})
-		}, "", "create bob h:pw|insert s-bob ua", false},
+		}, "", "create bob h:pw|insert s-bob ua|event signup s-bob ", false},
 		{"SignupWhoseSessionFailsKeepsNoAccount", func(s *login.Service) (login.Started, error) {
 			return s.Signup(ctx, auth.SignupInput{Username: "bob", Email: "b@x.io", Password: "pw"}, login.Client{})
 		}, "insert", "", true},
 		{"PasswordChangeEndsEverySessionAndStartsOne", func(s *login.Service) (login.Started, error) {
 			u := auth.User{ID: 1, Username: "ann"}
 			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{UserAgent: "ua", Replaces: "old"})
-		}, "", "hash h:new|end all|void reset|insert s-ann ua", false},
+		}, "", "hash h:new|end all|void reset|insert s-ann ua|event password-changed s-ann ", false},
 		{"PasswordChangeWhoseSessionFailsKeepsTheOldPassword", func(s *login.Service) (login.Started, error) {
 			u := auth.User{ID: 1, Username: "ann"}
 			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{})
 		}, "insert", "", true},
+		{"LoginWhoseEventFailsStartsNoSession", func(s *login.Service) (login.Started, error) {
+			a, err := s.Password(ctx, auth.LoginInput{Credential: "ann", Password: "right"}, login.Client{UserAgent: "ua"})
+			return a.Started, err
+		}, "event", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -165,4 +176,45 @@ func (s *failingStore) InTx(ctx context.Context, fn func(login.Tx) error) error 
 	}
 	s.committed = append(s.committed, tx.writes...)
 	return nil
+}
+
+// TestSignupWaitingForVerificationRecordsItsEvent: a sign-up that starts no session
+// (verified addresses required) still records its event, with the account.
+func TestSignupWaitingForVerificationRecordsItsEvent(t *testing.T) {
+	t.Parallel()
+	st := &failingStore{}
+	s := login.New(fakeVerifier{}, fakeIssuer{}, st, login.RequireVerifiedEmail(true))
+	got, err := s.Signup(context.Background(), auth.SignupInput{Username: "bob", Email: "b@x.io", Password: "pw"}, login.Client{Address: "10.0.0.9"})
+	if err != nil || got.Token != "" {
+		t.Fatalf("Signup = %+v, %v; want the user and no session", got, err)
+	}
+	if w := strings.Join(st.committed, "|"); w != "create bob h:pw|event signup  10.0.0.9" {
+		t.Errorf("committed %q, want the account and its event", w)
+	}
+}
+
+// TestPasswordOfADisabledAccount: the refusal comes only after a right password; a wrong
+// one gets the answer every wrong password gets. Neither writes anything.
+func TestPasswordOfADisabledAccount(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name, password string
+		want           error
+	}{
+		{"RightPasswordIsRefusedAsDisabled", "right", auth.ErrAccountDisabled},
+		{"WrongPasswordIsInvalidCredentials", "wrong", auth.ErrInvalidCredentials},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &failingStore{}
+			_, err := login.New(fakeVerifier{}, fakeIssuer{}, st).Password(ctx, auth.LoginInput{Credential: "disabled", Password: tt.password}, login.Client{})
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Password = %v, want %v", err, tt.want)
+			}
+			if st.committed != nil {
+				t.Errorf("wrote %v", st.committed)
+			}
+		})
+	}
 }

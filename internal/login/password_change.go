@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/outbox"
 	"authme/internal/tokens"
 )
@@ -18,7 +19,7 @@ func (s *Service) ChangePassword(ctx context.Context, u auth.User, in auth.Chang
 		return Started{}, err
 	}
 	c.Replaces = "" // ended with all the others
-	st, err := s.start(ctx, c, func(ctx context.Context, tx Tx) (auth.User, error) {
+	st, err := s.start(ctx, c, events.PasswordChanged, func(ctx context.Context, tx Tx) (auth.User, error) {
 		if err := tx.SetPasswordHash(ctx, u.ID, hash); err != nil {
 			return auth.User{}, err
 		}

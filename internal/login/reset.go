@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/outbox"
 	"authme/internal/tokens"
 )
@@ -45,7 +46,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		return Started{}, err
 	}
 	c.Replaces = "" // ended with all the others
-	st, err := s.start(ctx, c, func(ctx context.Context, tx Tx) (auth.User, error) {
+	st, err := s.start(ctx, c, events.PasswordReset, func(ctx context.Context, tx Tx) (auth.User, error) {
 		now := s.now()
 		acct, err := tx.Account(ctx, rec.UserID)
 		if errors.Is(err, auth.ErrNotFound) {
@@ -63,6 +64,9 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		}
 		if !tokens.StampMatches(got.Stamp, ResetStamp(acct.User.Email, acct.PasswordHash)) {
 			return auth.User{}, auth.ErrBadToken // the password or the address changed since
+		}
+		if acct.Disabled() {
+			return auth.User{}, auth.ErrAccountDisabled // a link mailed before the account was disabled
 		}
 		u := acct.User
 		if err := tx.SetPasswordHash(ctx, u.ID, newHash); err != nil {

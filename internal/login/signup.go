@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/outbox"
 )
 
@@ -31,13 +32,16 @@ func (s *Service) Signup(ctx context.Context, in auth.SignupInput, c Client) (St
 		var u auth.User
 		err := s.store.InTx(ctx, func(tx Tx) error {
 			var err error
-			u, err = create(ctx, tx)
-			return err
+			if u, err = create(ctx, tx); err != nil {
+				return err
+			}
+			// No session to start, so the event is recorded here, with no session.
+			return tx.RecordEvent(ctx, c.Origin("").Event(u.ID, events.Signup, s.now()))
 		})
 		if err != nil {
 			return Started{}, err
 		}
 		return Started{User: u}, nil
 	}
-	return s.start(ctx, c, create)
+	return s.start(ctx, c, events.Signup, create)
 }

@@ -38,6 +38,10 @@ type Sources struct {
 	RestoreStats func() (lookups, queries int64, waiting int)
 	// PendingMail counts the outbox's mail not yet sent, failed or dropped.
 	PendingMail func(ctx context.Context) (int64, error)
+	// EventsRecorded counts the security events this process stored; EventsDropped the
+	// failed log-ins it could not record (the aggregator's queue was full).
+	EventsRecorded func() int64
+	EventsDropped  func() int64
 }
 
 // New registers authme's metrics, the Go runtime's and the process's.
@@ -133,6 +137,17 @@ func New(src Sources) *Metrics {
 				Name: "authme_session_restore_queue_depth",
 				Help: "Session restores waiting for a batched query (PostgreSQL).",
 			}, func() float64 { _, _, n := src.RestoreStats(); return float64(n) }))
+	}
+	if src.EventsRecorded != nil && src.EventsDropped != nil {
+		m.reg.MustRegister(
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "authme_security_events_recorded_total",
+				Help: "Security events stored by this process (an aggregated row of failed log-ins counts once per write).",
+			}, func() float64 { return float64(src.EventsRecorded()) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{
+				Name: "authme_security_events_dropped_total",
+				Help: "Failed or throttled log-ins not recorded: the aggregator was full or its write failed.",
+			}, func() float64 { return float64(src.EventsDropped()) }))
 	}
 	return m
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/outbox"
 	"authme/internal/tokens"
@@ -48,7 +49,11 @@ func (s *Service) RequestEmailChange(ctx context.Context, u auth.User, password,
 		if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindEmailChangeConfirm, UserID: u.ID, Email: email, Data: who, CreatedAt: now}); err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindEmailChangeNotice, UserID: u.ID, Email: u.Email, Data: who, CreatedAt: now})
+		if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindEmailChangeNotice, UserID: u.ID, Email: u.Email, Data: who, CreatedAt: now}); err != nil {
+			return err
+		}
+		// c comes from u's own session (Replaces), which the event names.
+		return tx.RecordEvent(ctx, c.Origin(c.Replaces).Event(u.ID, events.EmailChangeRequested, now))
 	})
 	if err != nil {
 		return fmt.Errorf("change email of user %d: %w", u.ID, err)
@@ -81,7 +86,14 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string, keep Ses
 		}
 		who := c.Requester(s.now())
 		who[outbox.DataNewEmail] = u.Email
-		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindEmailChanged, UserID: u.ID, Email: old.Email, Data: who, CreatedAt: s.now()})
+		if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindEmailChanged, UserID: u.ID, Email: old.Email, Data: who, CreatedAt: s.now()}); err != nil {
+			return err
+		}
+		sid := ""
+		if keep.UserID == u.ID {
+			sid = keep.ID
+		}
+		return tx.RecordEvent(ctx, c.Origin(sid).Event(u.ID, events.EmailChanged, u.EmailVerifiedAt))
 	})
 	if err != nil {
 		return auth.User{}, fmt.Errorf("confirm email change: %w", err)
@@ -92,8 +104,9 @@ func (s *Service) ConfirmEmailChange(ctx context.Context, token string, keep Ses
 
 // UndoEmailChange spends an undo token from the old address: the account moves back to
 // it, every session ends (whoever changed it is logged out), and every outstanding link
-// is voided. The owner is then told to reset the password, which the page offers.
-func (s *Service) UndoEmailChange(ctx context.Context, token string) (auth.User, error) {
+// is voided. The owner is then told to reset the password, which the page offers. c is
+// the client that followed the link, for the security event.
+func (s *Service) UndoEmailChange(ctx context.Context, token string, c login.Client) (auth.User, error) {
 	var u auth.User
 	err := s.redeem(ctx, token, tokens.EmailUndo, func(ctx context.Context, tx login.Tx, acct auth.Credentials, rec tokens.Record) error {
 		u = acct.User
@@ -104,7 +117,10 @@ func (s *Service) UndoEmailChange(ctx context.Context, token string) (auth.User,
 		if err := tx.EndUserSessions(ctx, u.ID); err != nil {
 			return err
 		}
-		return tx.DeleteTokens(ctx, u.ID, tokens.Reset, tokens.Verify, tokens.EmailChange)
+		if err := tx.DeleteTokens(ctx, u.ID, tokens.Reset, tokens.Verify, tokens.EmailChange); err != nil {
+			return err
+		}
+		return tx.RecordEvent(ctx, c.Origin("").Event(u.ID, events.EmailChangeUndone, u.EmailVerifiedAt))
 	})
 	if err != nil {
 		return auth.User{}, fmt.Errorf("undo email change: %w", err)

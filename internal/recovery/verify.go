@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/tokens"
 )
@@ -17,8 +18,9 @@ func VerifyStamp(email string) string {
 }
 
 // ConfirmVerification spends a verification token and marks the account's address
-// verified, if the account still has the address the link was sent to.
-func (s *Service) ConfirmVerification(ctx context.Context, token string) (auth.User, error) {
+// verified, if the account still has the address the link was sent to; c is the client
+// that followed the link, for the security event.
+func (s *Service) ConfirmVerification(ctx context.Context, token string, c login.Client) (auth.User, error) {
 	var u auth.User
 	err := s.redeem(ctx, token, tokens.Verify, func(ctx context.Context, tx login.Tx, acct auth.Credentials, rec tokens.Record) error {
 		if !tokens.StampMatches(rec.Stamp, VerifyStamp(acct.Email)) {
@@ -29,7 +31,10 @@ func (s *Service) ConfirmVerification(ctx context.Context, token string) (auth.U
 			return nil
 		}
 		u.EmailVerifiedAt = s.now()
-		return tx.SetEmailVerified(ctx, u.ID, u.EmailVerifiedAt)
+		if err := tx.SetEmailVerified(ctx, u.ID, u.EmailVerifiedAt); err != nil {
+			return err
+		}
+		return tx.RecordEvent(ctx, c.Origin("").Event(u.ID, events.EmailVerified, u.EmailVerifiedAt))
 	})
 	if err != nil {
 		return auth.User{}, fmt.Errorf("confirm verification: %w", err)

@@ -14,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 )
 
 // ErrNoSession means a token is malformed, forged, expired or revoked: there is no user.
@@ -114,9 +115,12 @@ func (m *Manager) List(ctx context.Context, userID int64) ([]Session, error) {
 	return m.store.UserSessions(ctx, userID, now, now.Add(-m.idle))
 }
 
-// EndOne ends one of the user's sessions; auth.ErrNotFound when they have no such one.
-func (m *Manager) EndOne(ctx context.Context, userID int64, id string) error {
-	ok, err := m.store.DeleteUserSession(ctx, userID, id)
+// EndOne ends one of the user's sessions, as asked from o, and records it;
+// auth.ErrNotFound when they have no such one.
+func (m *Manager) EndOne(ctx context.Context, userID int64, id string, o events.Origin) error {
+	e := o.Event(userID, events.SessionsEnded, m.now())
+	e.Detail = map[string]string{events.DetailWhich: events.WhichOne, events.DetailCount: "1", events.DetailSession: id}
+	ok, err := m.store.DeleteUserSession(ctx, userID, id, e)
 	if err != nil {
 		return err
 	}
@@ -126,9 +130,12 @@ func (m *Manager) EndOne(ctx context.Context, userID int64, id string) error {
 	return nil
 }
 
-// EndOthers ends every session of the user but keep, returning how many ended.
-func (m *Manager) EndOthers(ctx context.Context, userID int64, keep string) (int64, error) {
-	return m.store.DeleteOtherSessions(ctx, userID, keep)
+// EndOthers ends every session of the user but keep, as asked from o, records it when
+// any ended, and returns how many did.
+func (m *Manager) EndOthers(ctx context.Context, userID int64, keep string, o events.Origin) (int64, error) {
+	e := o.Event(userID, events.SessionsEnded, m.now())
+	e.Detail = map[string]string{events.DetailWhich: events.WhichOthers}
+	return m.store.DeleteOtherSessions(ctx, userID, keep, e)
 }
 
 // parse checks the token's signature, algorithm and expiry and returns its jti.
@@ -140,8 +147,11 @@ func (m *Manager) parse(token string) (string, error) {
 	return id, nil
 }
 
-// End deletes a session.
-func (m *Manager) End(ctx context.Context, id string) error { return m.store.DeleteSession(ctx, id) }
+// End ends the user's session id (a log-out from o) and records it.
+func (m *Manager) End(ctx context.Context, userID int64, id string, o events.Origin) error {
+	o.SessionID = id
+	return m.store.DeleteSession(ctx, id, o.Event(userID, events.Logout, m.now()))
+}
 
 // PurgeLoop deletes expired sessions every interval until ctx ends.
 func (m *Manager) PurgeLoop(ctx context.Context, interval time.Duration, log *slog.Logger) {

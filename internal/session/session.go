@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 )
 
 // Session is a server-side record of one log-in. A token is only honoured while its
@@ -38,13 +39,17 @@ type Store interface {
 	SessionUser(ctx context.Context, id string, now, idleSince time.Time) (auth.User, Session, error)
 	// TouchSession records that the session was used at now.
 	TouchSession(ctx context.Context, id string, now time.Time) error
-	DeleteSession(ctx context.Context, id string) error
+	// DeleteSession ends a session and, when it was there, records e (unless e.Kind is
+	// empty) in the same transaction.
+	DeleteSession(ctx context.Context, id string, e events.Event) error
 	// UserSessions lists the user's live sessions, newest first.
 	UserSessions(ctx context.Context, userID int64, now, idleSince time.Time) ([]Session, error)
-	// DeleteUserSession ends one of the user's sessions; false when they have no such one.
-	DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error)
-	// DeleteOtherSessions ends every session of the user but keep.
-	DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error)
+	// DeleteUserSession ends one of the user's sessions, recording e with it; false when
+	// they have no such one.
+	DeleteUserSession(ctx context.Context, userID int64, id string, e events.Event) (bool, error)
+	// DeleteOtherSessions ends every session of the user but keep and, when any ended,
+	// records e with their number as detail "count".
+	DeleteOtherSessions(ctx context.Context, userID int64, keep string, e events.Event) (int64, error)
 	// PurgeExpiredSessions deletes sessions that are no longer live.
 	PurgeExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }

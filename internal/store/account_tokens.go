@@ -85,17 +85,17 @@ func (db *DB) PurgeExpiredTokens(ctx context.Context, now time.Time) (int64, err
 func (t *Tx) Account(ctx context.Context, userID int64) (auth.Credentials, error) {
 	var c auth.Credentials
 	var hash []byte
-	var verified sql.NullInt64
+	var verified, disabled sql.NullInt64
 	err := t.tx.QueryRowContext(ctx,
-		`SELECT "id", "username", "email", "hashedPassword", "emailVerifiedAt" FROM "Users" WHERE "id" = $1`+t.db.d.forUpdate, userID).
-		Scan(&c.ID, &c.Username, &c.Email, &hash, &verified)
+		`SELECT "id", "username", "email", "hashedPassword", "emailVerifiedAt", "disabledAt" FROM "Users" WHERE "id" = $1`+t.db.d.forUpdate, userID).
+		Scan(&c.ID, &c.Username, &c.Email, &hash, &verified, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrNotFound
 	}
 	if err != nil {
 		return auth.Credentials{}, t.db.wrap(err, "read user %d", userID)
 	}
-	c.PasswordHash, c.EmailVerifiedAt = string(hash), unixTime(verified)
+	c.PasswordHash, c.EmailVerifiedAt, c.DisabledAt = string(hash), unixTime(verified), unixTime(disabled)
 	return c, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/session"
 )
 
@@ -112,8 +113,8 @@ func (b *BatchedRestores) TouchSession(ctx context.Context, id string, now time.
 }
 
 // DeleteSession is DB.DeleteSession.
-func (b *BatchedRestores) DeleteSession(ctx context.Context, id string) error {
-	return b.db.DeleteSession(ctx, id)
+func (b *BatchedRestores) DeleteSession(ctx context.Context, id string, e events.Event) error {
+	return b.db.DeleteSession(ctx, id, e)
 }
 
 // UserSessions is DB.UserSessions.
@@ -122,13 +123,13 @@ func (b *BatchedRestores) UserSessions(ctx context.Context, userID int64, now, i
 }
 
 // DeleteUserSession is DB.DeleteUserSession.
-func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
-	return b.db.DeleteUserSession(ctx, userID, id)
+func (b *BatchedRestores) DeleteUserSession(ctx context.Context, userID int64, id string, e events.Event) (bool, error) {
+	return b.db.DeleteUserSession(ctx, userID, id, e)
 }
 
 // DeleteOtherSessions is DB.DeleteOtherSessions.
-func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
-	return b.db.DeleteOtherSessions(ctx, userID, keep)
+func (b *BatchedRestores) DeleteOtherSessions(ctx context.Context, userID int64, keep string, e events.Event) (int64, error) {
+	return b.db.DeleteOtherSessions(ctx, userID, keep, e)
 }
 
 // PurgeExpiredSessions is DB.PurgeExpiredSessions.
@@ -145,8 +146,10 @@ const (
 
 // batchRestoreQuery loads every listed session with its user. Liveness (expiry, idle
 // time) is checked per lookup in Go, against the caller's own clock readings, exactly as
-// sessionUserQuery's WHERE clause does.
-const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+// sessionUserQuery's WHERE clause does; a disabled account's sessions are left out by
+// the join, as there.
+const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
+ JOIN "Users" u ON u."id" = s."userId" AND u."disabledAt" IS NULL
  WHERE s."id" = ANY($1)`
 
 var errBatcherClosed = errors.New("session restores are closed")

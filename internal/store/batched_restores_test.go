@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
@@ -233,13 +234,13 @@ func TestBatchedRestoresIsASessionStore(t *testing.T) {
 	if got, _, err := m.Restore(ctx, tok); err != nil || got != u {
 		t.Fatalf("Restore = %+v, %v; want %+v", got, err, u)
 	}
-	if n, err := m.EndOthers(ctx, u.ID, s.ID); err != nil || n != 1 {
+	if n, err := m.EndOthers(ctx, u.ID, s.ID, events.Origin{}); err != nil || n != 1 {
 		t.Fatalf("EndOthers = %d, %v; want 1", n, err)
 	}
 	if _, _, err := m.Restore(ctx, other); err == nil {
 		t.Error("the other session restores after EndOthers")
 	}
-	if err := m.End(ctx, s.ID); err != nil {
+	if err := m.End(ctx, u.ID, s.ID, events.Origin{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := m.Restore(ctx, tok); err == nil {

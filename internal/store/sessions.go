@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"maps"
+	"strconv"
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/session"
 )
 
@@ -35,7 +38,10 @@ func insertSession(ctx context.Context, x execer, s session.Session) error {
 
 // sessionUserQuery reads only what a restore needs: it runs on every request with a
 // session, and each column read costs the driver an allocation or two.
-const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s JOIN "Users" u ON u."id" = s."userId"
+// A disabled account's sessions are refused by the join itself, so every instance stops
+// honouring them with the same query, whatever its caches.
+const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
+ JOIN "Users" u ON u."id" = s."userId" AND u."disabledAt" IS NULL
  WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`
 
 // SessionUser loads a live session and its user: one indexed lookup, joined. The
@@ -72,14 +78,16 @@ func (db *DB) TouchSession(ctx context.Context, id string, now time.Time) error 
 	return nil
 }
 
-// DeleteSession ends a session; deleting one that is gone is not an error.
-func (db *DB) DeleteSession(ctx context.Context, id string) error {
-	ctx, cancel := db.deadline(ctx)
-	defer cancel()
-	if _, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "id" = $1`, id); err != nil {
-		return db.wrap(err, "delete session")
-	}
-	return nil
+// DeleteSession ends a session; deleting one that is gone is not an error. When it
+// was there, e (unless its Kind is empty) is recorded in the same transaction.
+func (db *DB) DeleteSession(ctx context.Context, id string, e events.Event) error {
+	return db.withTx(ctx, func(t *Tx) error {
+		n, err := rowsAffected(t.tx.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "id" = $1`, id))
+		if err != nil {
+			return db.wrap(err, "delete session")
+		}
+		return t.recordIf(ctx, n > 0, e)
+	})
 }
 
 // UserSessions lists a user's live sessions, newest first.
@@ -107,28 +115,41 @@ func (db *DB) UserSessions(ctx context.Context, userID int64, now, idleSince tim
 	return out, nil
 }
 
-// DeleteUserSession ends one session of the user's.
-func (db *DB) DeleteUserSession(ctx context.Context, userID int64, id string) (bool, error) {
-	ctx, cancel := db.deadline(ctx)
-	defer cancel()
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "id" = $1 AND "userId" = $2`, id, userID)
-	if err != nil {
-		return false, db.wrap(err, "delete session of user %d", userID)
-	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+// DeleteUserSession ends one session of the user's and records e (unless its Kind is
+// empty) in the same transaction; false when they have no such session.
+func (db *DB) DeleteUserSession(ctx context.Context, userID int64, id string, e events.Event) (bool, error) {
+	var ok bool
+	err := db.withTx(ctx, func(t *Tx) error {
+		n, err := rowsAffected(t.tx.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "id" = $1 AND "userId" = $2`, id, userID))
+		if err != nil {
+			return db.wrap(err, "delete session of user %d", userID)
+		}
+		ok = n > 0
+		return t.recordIf(ctx, ok, e)
+	})
+	return ok, err
 }
 
-// DeleteOtherSessions ends every session of the user except keep.
-func (db *DB) DeleteOtherSessions(ctx context.Context, userID int64, keep string) (int64, error) {
-	ctx, cancel := db.deadline(ctx)
-	defer cancel()
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "userId" = $1 AND "id" <> $2`, userID, keep)
-	if err != nil {
-		return 0, db.wrap(err, "delete other sessions of user %d", userID)
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
+// DeleteOtherSessions ends every session of the user except keep and, when any ended,
+// records e (unless its Kind is empty) with their number as detail "count", in the same
+// transaction.
+func (db *DB) DeleteOtherSessions(ctx context.Context, userID int64, keep string, e events.Event) (int64, error) {
+	var ended int64
+	err := db.withTx(ctx, func(t *Tx) error {
+		n, err := rowsAffected(t.tx.ExecContext(ctx, `DELETE FROM "Sessions" WHERE "userId" = $1 AND "id" <> $2`, userID, keep))
+		if err != nil {
+			return db.wrap(err, "delete other sessions of user %d", userID)
+		}
+		ended = n
+		if n > 0 && e.Kind != "" {
+			d := make(map[string]string, len(e.Detail)+1)
+			maps.Copy(d, e.Detail)
+			d[events.DetailCount] = strconv.FormatInt(n, 10)
+			e.Detail = d
+		}
+		return t.recordIf(ctx, n > 0, e)
+	})
+	return ended, err
 }
 
 // PurgeExpiredSessions deletes sessions that expired or went idle, and login throttle

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -133,7 +134,7 @@ func TestSessions(t *testing.T) {
 			u := mustCreateUser(t, db, "Demo-lition", "demo@user.io")
 			mustCreateSession(t, db, liveSession("gone", u.ID))
 			mustCreateSession(t, db, liveSession("kept", u.ID))
-			if err := db.DeleteSession(ctx, "gone"); err != nil {
+			if err := db.DeleteSession(ctx, "gone", events.Event{}); err != nil {
 				t.Fatalf("DeleteSession: %v", err)
 			}
 			if sessionLive(t, db, "gone") {
@@ -142,7 +143,7 @@ func TestSessions(t *testing.T) {
 			if !sessionLive(t, db, "kept") {
 				t.Error("deleting one session ended another")
 			}
-			if err := db.DeleteSession(ctx, "gone"); err != nil {
+			if err := db.DeleteSession(ctx, "gone", events.Event{}); err != nil {
 				t.Errorf("deleting a deleted session = %v, want nil", err)
 			}
 		})
@@ -228,17 +229,17 @@ func TestSessions(t *testing.T) {
 			if err != nil || len(got) != 2 || got[0].ID != "newer" || got[1].ID != "older" {
 				t.Fatalf("UserSessions = %+v, %v; want newer then older", got, err)
 			}
-			if ok, err := db.DeleteUserSession(ctx, u.ID, "others"); err != nil || ok {
+			if ok, err := db.DeleteUserSession(ctx, u.ID, "others", events.Event{}); err != nil || ok {
 				t.Errorf("DeleteUserSession(another user's session) = %v, %v; want false", ok, err)
 			}
 			if !sessionLive(t, db, "others") {
 				t.Error("a user ended another user's session")
 			}
-			if ok, err := db.DeleteUserSession(ctx, u.ID, "older"); err != nil || !ok {
+			if ok, err := db.DeleteUserSession(ctx, u.ID, "older", events.Event{}); err != nil || !ok {
 				t.Errorf("DeleteUserSession(own) = %v, %v; want true", ok, err)
 			}
 			mustCreateSession(t, db, liveSession("third", u.ID))
-			if n, err := db.DeleteOtherSessions(ctx, u.ID, "newer"); err != nil || n != 2 {
+			if n, err := db.DeleteOtherSessions(ctx, u.ID, "newer", events.Event{}); err != nil || n != 2 {
 				t.Errorf("DeleteOtherSessions = %d, %v; want 2 (third and expired)", n, err)
 			}
 			if !sessionLive(t, db, "newer") || !sessionLive(t, db, "others") || sessionLive(t, db, "third") {

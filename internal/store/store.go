@@ -8,10 +8,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,6 +28,8 @@ type Options struct {
 	Schema      string        // PostgreSQL schema for every table; "" for the default
 	MaxConns    int           // pool size; 0 picks a default
 	Timeout     time.Duration // deadline for each database call; 0 picks a default
+	// EventLog gets one line for each security event stored; nil: none.
+	EventLog *slog.Logger
 }
 
 // DefaultTimeout bounds each database call when Options.Timeout is zero.
@@ -38,11 +42,14 @@ type DB struct {
 	schema  string
 	timeout time.Duration
 	stmts   sync.Map // query text → *sql.Stmt, for the statements on the request path
+
+	eventLog       *slog.Logger
+	eventsRecorded atomic.Int64
 }
 
 // Open opens the database and checks that it answers.
 func Open(ctx context.Context, o Options) (*DB, error) {
-	db := &DB{schema: o.Schema, timeout: o.Timeout}
+	db := &DB{schema: o.Schema, timeout: o.Timeout, eventLog: o.EventLog}
 	if db.timeout <= 0 {
 		db.timeout = DefaultTimeout
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/login"
 	"authme/internal/session"
 )
@@ -13,12 +14,19 @@ import (
 // Tx is one transaction of a way in (login.Tx): a new account, a new password, the
 // sessions it ends and the one it starts commit together.
 type Tx struct {
-	db *DB
-	tx *sql.Tx
+	db     *DB
+	tx     *sql.Tx
+	events []events.Event // recorded, logged once committed
 }
 
 // InTx runs fn in one transaction and commits it when fn returns nil.
 func (db *DB) InTx(ctx context.Context, fn func(login.Tx) error) error {
+	return db.withTx(ctx, func(t *Tx) error { return fn(t) })
+}
+
+// withTx runs fn in one transaction, commits it when fn returns nil, then logs the
+// security events it recorded.
+func (db *DB) withTx(ctx context.Context, fn func(*Tx) error) error {
 	ctx, cancel := db.deadline(ctx)
 	defer cancel()
 	sqlTx, err := db.sql.BeginTx(ctx, nil)
@@ -26,7 +34,8 @@ func (db *DB) InTx(ctx context.Context, fn func(login.Tx) error) error {
 		return db.wrap(err, "begin")
 	}
 	defer sqlTx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	if err := fn(&Tx{db: db, tx: sqlTx}); err != nil {
+	tx := &Tx{db: db, tx: sqlTx}
+	if err := fn(tx); err != nil {
 		var dup *duplicateUser
 		if errors.As(err, &dup) {
 			// The transaction is aborted (on PostgreSQL it can read nothing more):
@@ -38,6 +47,9 @@ func (db *DB) InTx(ctx context.Context, fn func(login.Tx) error) error {
 	}
 	if err := sqlTx.Commit(); err != nil {
 		return db.wrap(err, "commit")
+	}
+	for _, e := range tx.events {
+		db.committed(ctx, e)
 	}
 	return nil
 }

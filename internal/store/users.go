@@ -58,13 +58,13 @@ func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Cred
 	var c auth.Credentials
 	var hash []byte
 	var key sql.NullString
-	var verified sql.NullInt64
+	var verified, disabled sql.NullInt64
 	err := db.sql.QueryRowContext(ctx,
-		`SELECT "id", "username", "email", "hashedPassword", "usernameKey", "emailVerifiedAt" FROM "Users"
+		`SELECT "id", "username", "email", "hashedPassword", "usernameKey", "emailVerifiedAt", "disabledAt" FROM "Users"
 		 WHERE "usernameKey" = $2 OR ("usernameKey" IS NULL AND lower("username") = lower($1)) OR lower("email") = lower($1)
 		 ORDER BY CASE WHEN lower("username") = lower($1) OR lower("email") = lower($1) THEN 0 ELSE 1 END
 		 LIMIT 1`, credential, auth.UsernameMatchKey(credential)).
-		Scan(&c.ID, &c.Username, &c.Email, &hash, &key, &verified)
+		Scan(&c.ID, &c.Username, &c.Email, &hash, &key, &verified, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrNotFound
 	}
@@ -77,7 +77,7 @@ func (db *DB) UserCredentials(ctx context.Context, credential string) (auth.Cred
 		db.fillUsernameKey(ctx, c.ID, c.Username) //nolint:errcheck // see above
 	}
 	c.PasswordHash = string(hash)
-	c.EmailVerifiedAt = unixTime(verified)
+	c.EmailVerifiedAt, c.DisabledAt = unixTime(verified), unixTime(disabled)
 	return c, nil
 }
 
@@ -107,9 +107,9 @@ func (db *DB) UserCredentialsByID(ctx context.Context, id int64) (auth.Credentia
 	defer cancel()
 	var c auth.Credentials
 	var hash []byte
-	var verified sql.NullInt64
-	err := db.sql.QueryRowContext(ctx, `SELECT "id", "username", "email", "hashedPassword", "emailVerifiedAt" FROM "Users" WHERE "id" = $1`, id).
-		Scan(&c.ID, &c.Username, &c.Email, &hash, &verified)
+	var verified, disabled sql.NullInt64
+	err := db.sql.QueryRowContext(ctx, `SELECT "id", "username", "email", "hashedPassword", "emailVerifiedAt", "disabledAt" FROM "Users" WHERE "id" = $1`, id).
+		Scan(&c.ID, &c.Username, &c.Email, &hash, &verified, &disabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Credentials{}, auth.ErrNotFound
 	}
@@ -117,6 +117,6 @@ func (db *DB) UserCredentialsByID(ctx context.Context, id int64) (auth.Credentia
 		return auth.Credentials{}, db.wrap(err, "find user %d", id)
 	}
 	c.PasswordHash = string(hash)
-	c.EmailVerifiedAt = unixTime(verified)
+	c.EmailVerifiedAt, c.DisabledAt = unixTime(verified), unixTime(disabled)
 	return c, nil
 }
