@@ -209,6 +209,19 @@ func TestMailPages(t *testing.T) {
 		}
 	})
 
+	tb.must("DisabledAccountSaysSoAndOffersNoLink", func(t *testing.T) {
+		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.allow("/api/session", 403)
+		f.set("POST /api/session", fault{status: http.StatusForbidden, body: `{"message":"` + auth.MsgAccountDisabled + `"}`})
+		defer f.clear("POST /api/session")
+		tb.fill(t, "login-credential", "ada@example.com")
+		tb.fill(t, "login-password", "analytical-engine-1843\r")
+		wantMessage(t, tb, "login-message", auth.MsgAccountDisabled)
+		if eval[bool](t, tb, `!document.getElementById("verify-open").hidden`) {
+			t.Error("a disabled account is offered a confirmation link")
+		}
+	})
+
 	tb.must("UnconfirmedLogInOffersANewLink", func(t *testing.T) {
 		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
 		if eval[bool](t, tb, `!document.getElementById("verify-open").hidden`) {
@@ -216,11 +229,11 @@ func TestMailPages(t *testing.T) {
 		}
 		tb.allow("/api/session", 403)
 		f.set("POST /api/session", fault{status: http.StatusForbidden,
-			body: `{"message":"Confirm your email address before you log in: follow the link we sent you"}`})
+			body: `{"message":"` + auth.MsgEmailUnverified + `"}`})
 		defer f.clear("POST /api/session")
 		tb.fill(t, "login-credential", "ada@example.com")
 		tb.fill(t, "login-password", "analytical-engine-1843\r")
-		wantMessage(t, tb, "login-message", "Confirm your email address before you log in: follow the link we sent you")
+		wantMessage(t, tb, "login-message", auth.MsgEmailUnverified)
 		if got := tb.focused(t); got != "verify-open" {
 			t.Errorf("focus is on %q, want the button that sends a new link", got)
 		}

@@ -195,8 +195,9 @@ async function submitLogin(credential, password, button) {
   } catch (err) {
     if (err instanceof ApiError && err.kind === "invalid") {
       loginForm.showErrors(err.fields, "Fill in both fields to log in.");
-    } else if (err instanceof ApiError && err.kind === "forbidden" && err.message !== "invalid csrf token") {
-      // The password was right, but this server lets in only confirmed addresses.
+    } else if (err instanceof ApiError && err.kind === "forbidden" && /verif/i.test(err.message)) {
+      // The password was right, but this server lets in only confirmed addresses. (A
+      // disabled account is a 403 too; its message names no verification.)
       loginForm.showMessage(problem(err));
       $("verify-open").hidden = false;
       $("verify-open").focus();
