@@ -14,9 +14,14 @@ import (
 	"authme/internal/auth"
 	"authme/internal/httpapi"
 	"authme/internal/login"
+	"authme/internal/mail"
+	"authme/internal/mailpit"
 	"authme/internal/openapitest"
+	"authme/internal/outbox"
 	"authme/internal/password"
+	"authme/internal/recovery"
 	"authme/internal/session"
+	"authme/internal/store"
 	"authme/internal/testdb"
 	"authme/internal/testkit"
 )
@@ -31,7 +36,32 @@ type server struct {
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	db := testdb.Targets(t)[0].Migrated(t)
+	return startServerWith(t, serverOptions{target: testdb.Targets(t)[0]})
+}
+
+// serverOptions choose the database and whether the server sends mail.
+type serverOptions struct {
+	target testdb.Target
+	// mail, when set, is the Mailpit the server mails through (SMTP_URL), with links
+	// under the server's own URL (PUBLIC_URL); without it, mail is off and the mail
+	// endpoints answer 503, as in production without SMTP_URL.
+	mail *mailpit.Server
+	// requireVerified is REQUIRE_VERIFIED_EMAIL: log-in needs a confirmed address.
+	requireVerified bool
+}
+
+// startMailServer starts the server on tg mailing through a fresh Mailpit, and returns both.
+func startMailServer(t *testing.T, tg testdb.Target) (*server, *mailpit.Server) {
+	t.Helper()
+	mp := mailpit.Start(t)
+	return startServerWith(t, serverOptions{target: tg, mail: mp}), mp
+}
+
+// startServerWith starts the real server, wired as cmd/authme's serve wires it: the
+// outbox's sender runs in the background, like the binary's, until the test ends.
+func startServerWith(t *testing.T, o serverOptions) *server {
+	t.Helper()
+	db := o.target.Migrated(t)
 	hasher := password.NewArgon2id(password.OWASP)
 	if _, err := db.Seed(context.Background(), hasher); err != nil {
 		t.Fatalf("seed: %v", err)
@@ -45,9 +75,21 @@ func startServer(t *testing.T) *server {
 	key := make([]byte, 32)
 	rand.Read(key)
 	sessions := session.NewManager(db, key, time.Hour, 0, time.Now)
+	f := &faults{rules: map[string]fault{}, counts: map[string]int{}}
+	// The listener comes first: its address is PUBLIC_URL, the base of every mailed link.
+	ts := httptest.NewUnstartedServer(f)
+	publicURL := "http://" + ts.Listener.Addr().String()
+	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(o.requireVerified)}
+	rec := recovery.Options{}
+	if o.mail != nil {
+		wake := startSender(t, db, o.mail, publicURL, log)
+		accountOpts = append(accountOpts, login.WithMail(db))
+		rec = recovery.Options{MailOn: true, Wake: wake}
+	}
 	api := httpapi.NewServer(httpapi.Deps{
 		Log:      log,
-		Accounts: login.New(users, sessions, db),
+		Accounts: login.New(users, sessions, db, accountOpts...),
+		Recovery: recovery.New(db, users, rec),
 		Owners:   account.New(db, users, log),
 		Sessions: sessions,
 		CSRFKey:  key,
@@ -55,8 +97,8 @@ func startServer(t *testing.T) *server {
 	})
 	// Every answer of the real server is checked against the OpenAPI document; the
 	// faults' made-up answers are not.
-	f := &faults{next: openapitest.Handler(t, api), rules: map[string]fault{}, counts: map[string]int{}}
-	ts := httptest.NewServer(f)
+	f.next = openapitest.Handler(t, api)
+	ts.Start()
 	t.Cleanup(func() {
 		f.releaseAll()
 		ts.Close()
@@ -65,6 +107,44 @@ func startServer(t *testing.T) *server {
 		}
 	})
 	return &server{URL: ts.URL, faults: f, log: logs}
+}
+
+// startSender runs the outbox's sender, mailing through mp with links under publicURL,
+// until the test ends; it returns the sender's Notify.
+func startSender(t *testing.T, db *store.DB, mp *mailpit.Server, publicURL string, log *slog.Logger) func() {
+	t.Helper()
+	cfg, err := mail.ParseSMTPURL(mp.SMTPURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport, err := mail.NewSMTP(cfg, "authme <no-reply@authme.test>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mailer, err := recovery.NewMailer(db, transport, publicURL, 30*time.Minute, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Retries come quickly, so a test that stops Mailpit for a while sees the mail soon
+	// after it is back.
+	sender := outbox.NewWorker(db.Outbox(), mailer, outbox.Options{
+		Log:     log,
+		Poll:    100 * time.Millisecond,
+		Backoff: func(int) time.Duration { return 100 * time.Millisecond },
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sender.Run(ctx)
+	}()
+	// Registered after the database's cleanup, so it runs before: the sender stops
+	// before the database closes.
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return sender.Notify
 }
 
 // fault is what happens to a matching request instead of (or before) the real server.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"authme/internal/recovery"
 	"authme/web"
 )
 
@@ -16,16 +17,22 @@ const (
 	cacheAsset = "public, max-age=31536000, immutable"
 )
 
-// pageRoutes serves the embedded page at / and its fingerprinted assets under
-// /assets/. Anything else under /assets/ falls through to the JSON 404. It returns the
-// site for the other pages.
+// pageRoutes serves the embedded page at / and at the paths of the links in mail, and
+// its fingerprinted assets under /assets/. Anything else under /assets/ falls through to
+// the JSON 404. It returns the site for the other pages.
 func (s *Server) pageRoutes(mux router) *web.Site {
 	site, err := web.Load()
 	if err != nil {
 		// The files are compiled in and web's tests load them: this is a build mistake.
 		panic(fmt.Sprintf("load the embedded page: %v", err))
 	}
-	mux.HandleFunc("GET /{$}", s.handlePage(site))
+	page := s.handlePage(site)
+	mux.HandleFunc("GET /{$}", page)
+	// A link in mail carries its token in the fragment, which the browser keeps to
+	// itself: the page reads it, so no token reaches a server log or a Referer.
+	for _, p := range []string{recovery.PathReset, recovery.PathVerify, recovery.PathEmailChange, recovery.PathEmailUndo} {
+		mux.HandleFunc("GET "+p, page)
+	}
 	mux.HandleFunc("GET "+web.AssetPrefix+"{name}", s.handleAsset(site))
 	return site
 }

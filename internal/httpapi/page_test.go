@@ -188,6 +188,39 @@ func TestPage(t *testing.T) {
 	})
 }
 
+// The links in mail open the page at their own paths; the token is in the fragment,
+// which the browser never sends.
+func TestPageAtMailLinks(t *testing.T) {
+	t.Parallel()
+	srv := pageServer(t)
+	_, index := pageGet(t, srv.URL+"/", nil)
+	for _, path := range []string{"/reset-password", "/verify-email", "/confirm-email", "/undo-email-change"} {
+		t.Run(strings.TrimPrefix(path, "/"), func(t *testing.T) {
+			t.Parallel()
+			res, body := pageGet(t, srv.URL+path, nil)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: status %d, want 200", path, res.StatusCode)
+			}
+			if body != index {
+				t.Errorf("GET %s is not the page at /", path)
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-cache" {
+				t.Errorf("GET %s: Cache-Control = %q, want no-cache", path, got)
+			}
+			hasToken := false
+			for _, c := range res.Cookies() {
+				hasToken = hasToken || (c.Name == "XSRF-TOKEN" && c.Value != "")
+			}
+			if !hasToken {
+				t.Errorf("GET %s: no XSRF-TOKEN cookie, so the page's first unsafe request needs another round trip", path)
+			}
+			if r, _ := pageGet(t, srv.URL+path+"/x", nil); r.StatusCode != http.StatusNotFound {
+				t.Errorf("GET %s/x: status %d, want 404", path, r.StatusCode)
+			}
+		})
+	}
+}
+
 func TestPageNotFound(t *testing.T) {
 	t.Parallel()
 	srv := pageServer(t)

@@ -10,7 +10,7 @@ const TIMEOUT_MS = 15000;
 
 /**
  * ApiError is a request that did not succeed.
- * kind is one of: "invalid" (400), "unauthorized" (401), "conflict" (409),
+ * kind is one of: "invalid" (400), "unauthorized" (401), "forbidden" (403), "conflict" (409),
  * "rate-limited" (429), "unavailable" (503), "server" (other 5xx or a reply that is not
  * the API's), "network" (no reply), "timeout", "http" (any other status).
  */
@@ -72,12 +72,17 @@ export async function csrfFetch(url, options = {}) {
   });
 }
 
+/** send makes one API request and returns its JSON body, or throws an ApiError. */
+async function send(url, options) {
+  return (await exchange(url, options)).data;
+}
+
 /**
- * send makes one API request and returns its JSON body, or throws an ApiError. A 403
- * for a stale CSRF token (its secret cookie was replaced) is retried once with a fresh
- * token.
+ * exchange makes one API request and returns its status and JSON body, or throws an
+ * ApiError. A 403 for a stale CSRF token (its secret cookie was replaced) is retried
+ * once with a fresh token.
  */
-async function send(url, { method = "GET", body } = {}, retried = false) {
+async function exchange(url, { method = "GET", body } = {}, retried = false) {
   let res;
   try {
     res = await csrfFetch(url, {
@@ -92,13 +97,13 @@ async function send(url, { method = "GET", body } = {}, retried = false) {
   const data = await readJSON(res);
   if (res.ok) {
     if (data === null) throw new ApiError("server", { status: res.status });
-    return data;
+    return { status: res.status, data };
   }
   const message = (data && typeof data.message === "string") ? data.message : "";
   const fields = (data && data.errors && typeof data.errors === "object") ? data.errors : {};
   if (res.status === 403 && message === "invalid csrf token" && !retried) {
     await restoreCSRF();
-    return send(url, { method, body }, true);
+    return exchange(url, { method, body }, true);
   }
   throw new ApiError(kindOf(res.status, data), {
     status: res.status,
@@ -122,6 +127,7 @@ function kindOf(status, data) {
   switch (status) {
     case 400: return data ? "invalid" : "server";
     case 401: return "unauthorized";
+    case 403: return data ? "forbidden" : "server";
     case 409: return "conflict";
     case 429: return "rate-limited";
     case 503: return "unavailable";
@@ -138,22 +144,72 @@ function retryAfterSeconds(value) {
   return Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-/** getSession returns the logged-in user, or null. */
+/**
+ * An account is what the API says about the logged-in person: user ({id, username,
+ * email}) and emailVerifiedAt, beside it: a time, null while the address is
+ * unconfirmed, or undefined from a server that does not say.
+ */
+function account(data) {
+  if (!data || !data.user) return null;
+  return { user: data.user, emailVerifiedAt: data.emailVerifiedAt };
+}
+
+/** getSession returns the logged-in account, or null. */
 export async function getSession() {
-  const data = await send("/api/session");
-  return data.user || null;
+  return account(await send("/api/session"));
 }
 
-/** login starts a session for a username or email and a password, returning the user. */
+/** login starts a session for a username or email and a password, returning the account. */
 export async function login(credential, password) {
-  const data = await send("/api/session", { method: "POST", body: { credential, password } });
-  return data.user;
+  return account(await send("/api/session", { method: "POST", body: { credential, password } }));
 }
 
-/** signup creates an account and logs it in, returning the user. */
+/**
+ * signup creates an account and logs it in, returning the account. When the server
+ * requires a verified address (202), the account exists but nobody is logged in:
+ * verifyFirst is true then.
+ */
 export async function signup({ username, email, password }) {
-  const data = await send("/api/users", { method: "POST", body: { username, email, password } });
-  return data.user;
+  const { status, data } = await exchange("/api/users", { method: "POST", body: { username, email, password } });
+  return { ...account(data), verifyFirst: status === 202 };
+}
+
+/**
+ * requestPasswordReset asks for a reset link to be mailed to email. The answer is the
+ * same whether or not an account uses the address.
+ */
+export async function requestPasswordReset(email) {
+  return send("/api/password-reset", { method: "POST", body: { email } });
+}
+
+/** resetPassword sets a new password with a reset link's token and logs in, returning the account. */
+export async function resetPassword(token, password) {
+  return account(await send("/api/password-reset/confirm", { method: "POST", body: { token, password } }));
+}
+
+/** requestVerification asks for a new verification link to be mailed to email. */
+export async function requestVerification(email) {
+  return send("/api/email-verification", { method: "POST", body: { email } });
+}
+
+/** confirmVerification confirms an email address with a verification link's token. */
+export async function confirmVerification(token) {
+  return send("/api/email-verification/confirm", { method: "POST", body: { token } });
+}
+
+/** changeEmail asks for a confirmation link to be mailed to the new address. */
+export async function changeEmail(email, password) {
+  return send("/api/users/me/email", { method: "PUT", body: { email, password } });
+}
+
+/** confirmEmailChange finishes a change of email with the new address's link; data.email is the new one. */
+export async function confirmEmailChange(token) {
+  return send("/api/email-change/confirm", { method: "POST", body: { token } });
+}
+
+/** undoEmailChange puts the old address back with its link; data.email is the old one. */
+export async function undoEmailChange(token) {
+  return send("/api/email-change/undo", { method: "POST", body: { token } });
 }
 
 /** logout ends the session. */
