@@ -91,6 +91,7 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 		Accounts: login.New(users, sessions, db, accountOpts...),
 		Recovery: recovery.New(db, users, rec),
 		Owners:   account.New(db, users, log),
+		Events:   db,
 		Sessions: sessions,
 		CSRFKey:  key,
 		Now:      time.Now,
