@@ -161,6 +161,24 @@ func TestAccountPage(t *testing.T) {
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
 	})
 
+	tb.must("SessionEndedElsewhereLeadsToLogIn", func(t *testing.T) {
+		elsewhere := newAPIClient(t, srv.URL)
+		if status := elsewhere.send(t, "POST", "/api/session", map[string]string{"credential": username, "password": newPass}); status != http.StatusOK {
+			t.Fatalf("log in through the API: %d", status)
+		}
+		if status := elsewhere.send(t, "DELETE", "/api/sessions", nil); status != http.StatusOK {
+			t.Fatalf("end the others through the API: %d", status)
+		}
+		tb.allow("/api/sessions", http.StatusUnauthorized)
+		tb.do(t, chromedp.Click(chromedp.ID("devices-toggle")), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		if got := tb.text(t, "login-message"); !strings.Contains(got, "session has ended") {
+			t.Errorf("the log-in card says %q", got)
+		}
+		tb.fill(t, "login-credential", username)
+		tb.fill(t, "login-password", newPass+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
+	})
+
 	tb.must("DownloadMyData", func(t *testing.T) {
 		dir := t.TempDir()
 		if _, err := chromedp.Call(tb.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
