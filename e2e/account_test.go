@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -37,6 +38,19 @@ func TestAccountPage(t *testing.T) {
 		t.Fatalf("sign up through the API: %d, want 201", status)
 	}
 
+	// Three wrong passwords from elsewhere: one aggregated row, written at once by Sync.
+	guesser := newAPIClient(t, srv.URL)
+	for range 3 {
+		if status := guesser.send(t, "POST", "/api/session", map[string]string{"credential": username, "password": "wrong-guess"}); status != http.StatusUnauthorized {
+			t.Fatalf("wrong password through the API: %d, want 401", status)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
+	defer cancel()
+	if err := srv.failures.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	tb.must("LogInByKeyboard", func(t *testing.T) {
 		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
 		eval[chromedp.Void](t, tb, `document.activeElement.blur()`)
@@ -64,8 +78,10 @@ func TestAccountPage(t *testing.T) {
 			t.Error("the events' times are not <time datetime>")
 		}
 		all := eval[string](t, tb, `document.getElementById("activity-list").innerText`)
-		if !strings.Contains(all, "Account created") {
-			t.Errorf("the activity lacks the sign-up:\n%s", all)
+		for _, want := range []string{"Account created", "Failed log-in ×3"} {
+			if !strings.Contains(all, want) {
+				t.Errorf("the activity lacks %q:\n%s", want, all)
+			}
 		}
 		// Enter again closes it.
 		tb.do(t, chromedp.KeyEvent(kb.Enter))
