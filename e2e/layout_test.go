@@ -75,6 +75,33 @@ func TestLayout(t *testing.T) {
 		tb.do(t, chromedp.Click(chromedp.ID("demo-button")), chromedp.WaitVisible(chromedp.ID("view-user")))
 		fitsPhone(t, tb)
 	})
+
+	tb.must("PhoneAccountSectionsFit", func(t *testing.T) {
+		// One at a time: a section that loads pushes the toggles below it down, so a click
+		// on one of them waits until the one above has loaded.
+		for _, s := range []struct{ toggle, loaded string }{
+			{"devices-toggle", `document.querySelectorAll("#devices-list li").length > 0`},
+			{"activity-toggle", `document.querySelectorAll("#activity-list li").length > 0`},
+			{"password-toggle", `!document.getElementById("password-body").hidden`},
+			{"export-toggle", `!document.getElementById("export-body").hidden`},
+			{"delete-toggle", `!document.getElementById("delete-body").hidden`},
+		} {
+			tb.do(t, chromedp.Click(chromedp.ID(s.toggle)))
+			tb.waitFor(t, s.loaded)
+		}
+		fitsPhone(t, tb)
+		small := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#view-user input, #view-user button"))
+			.filter((el) => el.getClientRects().length > 0 && el.getBoundingClientRect().height < 44).map((el) => el.id)`)
+		if len(small) > 0 {
+			t.Errorf("touch targets under 44px tall: %v", small)
+		}
+		unlabelled := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#view-user input, #view-user button"))
+			.filter((el) => (el.labels?.length ?? 0) === 0 && el.innerText.trim() === "").map((el) => el.id || el.outerHTML)`)
+		if len(unlabelled) > 0 {
+			t.Errorf("without a label: %v", unlabelled)
+		}
+		shot(t, tb, "authme-page-phone-account.png")
+	})
 }
 
 // fitsPhone fails when the page is wider than the screen.

@@ -12,6 +12,7 @@ import (
 
 	"authme/internal/account"
 	"authme/internal/auth"
+	"authme/internal/events"
 	"authme/internal/httpapi"
 	"authme/internal/login"
 	"authme/internal/mail"
@@ -32,6 +33,8 @@ type server struct {
 	URL    string
 	faults *faults
 	log    *testkit.Buffer
+	// failures aggregates failed log-ins; Sync makes them readable at once.
+	failures *events.Aggregator
 }
 
 func startServer(t *testing.T) *server {
@@ -68,7 +71,14 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 	}
 	logs := &testkit.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	users, err := auth.NewService(db, hasher, log)
+	failures := startFailureLog(t, db, log)
+	users, err := auth.NewService(db, hasher, log, auth.WithFailureObserver(func(f auth.LoginFailure) {
+		kind := events.LoginFailed
+		if f.Throttled {
+			kind = events.LoginThrottled
+		}
+		failures.Observe(events.Event{UserID: f.UserID, Kind: kind, Address: f.Address, UserAgent: f.UserAgent, Count: 1})
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +101,7 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 		Accounts: login.New(users, sessions, db, accountOpts...),
 		Recovery: recovery.New(db, users, rec),
 		Owners:   account.New(db, users, log),
+		Events:   db,
 		Sessions: sessions,
 		CSRFKey:  key,
 		Now:      time.Now,
@@ -106,7 +117,27 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &server{URL: ts.URL, faults: f, log: logs}
+	return &server{URL: ts.URL, faults: f, log: logs, failures: failures}
+}
+
+// startFailureLog runs the aggregator of failed log-ins, as serve does, until the test
+// ends.
+func startFailureLog(t *testing.T, db *store.DB, log *slog.Logger) *events.Aggregator {
+	t.Helper()
+	a := events.NewAggregator(db, events.AggregatorOptions{Log: log})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Run(ctx)
+	}()
+	// Registered after the database's cleanup, so it runs before: the last rows are
+	// written before the database closes.
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return a
 }
 
 // startSender runs the outbox's sender, mailing through mp with links under publicURL,

@@ -221,3 +221,61 @@ export async function logout() {
 export function hasCSRFToken() {
   return readCookie(XSRF_COOKIE) !== "";
 }
+
+/** listSessions returns the account's live sessions, newest first; current marks this one. */
+export async function listSessions() {
+  return (await send("/api/sessions")).sessions;
+}
+
+/** endSession logs one session out by id. */
+export async function endSession(id) {
+  await send(`/api/sessions/${encodeURIComponent(id)}`, { method: "DELETE" });
+}
+
+/** endOtherSessions logs out every session but this one and returns how many ended. */
+export async function endOtherSessions() {
+  return (await send("/api/sessions", { method: "DELETE" })).ended;
+}
+
+/** changePassword replaces the password; this session continues, every other one ends. */
+export async function changePassword(currentPassword, newPassword) {
+  return account(await send("/api/users/me/password", { method: "PUT", body: { currentPassword, newPassword } }));
+}
+
+/**
+ * listEvents returns one page of the account's security events, newest first:
+ * {events, nextCursor}, nextCursor null on the last page.
+ */
+export async function listEvents(cursor = null, limit = 20) {
+  const query = new URLSearchParams({ limit: String(limit) });
+  if (cursor) query.set("cursor", cursor);
+  return send(`/api/users/me/events?${query}`);
+}
+
+/** deleteAccount deletes the account and everything authme keeps for it; it returns the server's message. */
+export async function deleteAccount(password) {
+  return (await send("/api/users/me", { method: "DELETE", body: { password } })).message;
+}
+
+/**
+ * exportData fetches everything authme stores about the caller as {blob, filename}; the
+ * filename is the one the server suggests.
+ */
+export async function exportData() {
+  let res;
+  try {
+    res = await csrfFetch("/api/users/me/export");
+  } catch (err) {
+    const timedOut = err && (err.name === "TimeoutError" || err.name === "AbortError");
+    throw new ApiError(timedOut ? "timeout" : "network");
+  }
+  if (!res.ok) {
+    const data = await readJSON(res);
+    throw new ApiError(kindOf(res.status, data), {
+      status: res.status,
+      message: (data && typeof data.message === "string") ? data.message : "",
+    });
+  }
+  const match = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+  return { blob: await res.blob(), filename: match ? match[1] : "authme-export.json" };
+}

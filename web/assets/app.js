@@ -1,5 +1,5 @@
 // The page: restore the session on load, then sign up, log in (also as the demo user)
-// and log out, with every failure explained next to where it happened. Links from mail
+// and log out (the logged-in account's own sections are in account.js), with every failure explained next to where it happened. Links from mail
 // (reset a password, confirm an address, confirm or undo a change of email) open this
 // page at their own path with the token in the fragment, which never reaches a server.
 
@@ -8,6 +8,7 @@ import {
   logout, requestPasswordReset, requestVerification, resetPassword, restoreCSRF, signup, undoEmailChange,
 } from "./api.js";
 import { Busy, Form, showMessage } from "./forms.js";
+import { resetAccount, setupAccount } from "./account.js";
 
 const DEMO = { credential: "Demo-lition", password: "password" };
 
@@ -136,11 +137,21 @@ function showUser(acct) {
   showMessage($("logout-message"), "");
   closeEmailChange();
   showMessage($("email-message"), "");
+  resetAccount();
   show("user");
+}
+
+/** showAccountDetails updates what the view says about the account without closing anything. */
+function showAccountDetails(acct) {
+  current = acct;
+  $("user-username").textContent = acct.user.username;
+  $("user-email").textContent = acct.user.email;
+  $("header-user-name").textContent = acct.user.username;
 }
 
 function showGuest() {
   current = null;
+  resetAccount();
   $("header-user").hidden = true;
   $("header-user-name").textContent = "";
   show("guest");
@@ -571,6 +582,23 @@ $("email-form").addEventListener("submit", (event) => {
       }
     }
   });
+});
+
+// The account's sections: devices, activity, password, data and deletion.
+setupAccount({
+  announce,
+  problem,
+  account: () => current,
+  updated: showAccountDetails,
+  sessionEnded: () => {
+    toLogIn();
+    loginForm.showMessage("Your session has ended. Log in again.");
+  },
+  deleted: (message) => {
+    toLogIn();
+    loginForm.showMessage(message || "Your account is deleted.", "success");
+    announce("Your account is deleted.");
+  },
 });
 
 // Buttons marked aria-disabled stay focusable, so keep them from doing anything.
