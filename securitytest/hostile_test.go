@@ -12,6 +12,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"authme/internal/account"
+	"authme/internal/auth"
+	"authme/internal/httpapi"
 	"authme/internal/testdb"
 )
 
@@ -27,7 +30,12 @@ func TestHostileInput(t *testing.T) {
 func hostileInput(t *testing.T, tg testdb.Target) {
 	db := tg.Migrated(t)
 	seed(t, db)
-	a := start(t, db, options{})
+	// The mail flows and the account's own endpoints are wired as cmd/authme wires them,
+	// so their hostile bodies reach the real handlers rather than a 503.
+	a := start(t, db, options{wire: func(d *httpapi.Deps, users *auth.Service) {
+		wireMail(t, db, &countingTransport{to: map[string]int{}})(d, users)
+		d.Owners = account.New(db, users, d.Log)
+	}})
 	// A logged-in client, for the authenticated endpoints.
 	c := newClient(t, a.URL)
 	if r := c.login(a.URL, "FakeUser2", "password3"); r.status != 200 {
@@ -39,13 +47,13 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	deep := strings.Repeat(`{"a":`, 10_000) + `1` + strings.Repeat(`}`, 10_000)
 	sqli := []string{`' OR '1'='1`, `"; DROP TABLE "Users"; --`, `admin'--`, `1; DELETE FROM "Sessions"`, `%' OR 1=1 --`}
 	bodies := map[string]string{
-		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q}`, long, long, long, long, long, long),
-		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000"}`,
+		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q}`, long, long, long, long, long, long, long),
+		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000","token":"\u0000"}`,
 		"InvalidUTF8":   "{\"credential\":\"\xff\xfe\xfd\",\"password\":\"\xc3\x28password\",\"username\":\"\xed\xa0\x80user\",\"email\":\"\xff@x.io\",\"currentPassword\":\"\xff\",\"newPassword\":\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\"}",
 		"DuplicateKeys": `{"credential":"Demo-lition","credential":"FakeUser1","password":"x","password":"y","username":"a","username":"bbbb","email":"a","email":"b"}`,
 		"DeepNesting":   deep,
 		"DeepInField":   `{"credential":` + deep + `}`,
-		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400}`,
+		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400,"token":{"t":1}}`,
 		"NotAnObject":   `[1,2,3]`,
 		"Truncated":     `{"credential":"Demo-lition","pass`,
 		"Huge":          `{"credential":"` + strings.Repeat("x", 2<<20) + `"}`,
@@ -53,7 +61,7 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	for i, s := range sqli {
 		// The email is the injection string itself, never a valid address, so a sign-up
 		// is refused; TestInjectionTextIsStoredVerbatim covers the valid kind.
-		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q}`, s, s, s+"xx", s, s, s+"long enough")
+		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q}`, s, s, s+"xx", s, s, s+"long enough", s)
 	}
 	contentTypes := []string{"application/json", "text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "garbage;;;="}
 	endpoints := []struct{ method, path string }{
@@ -62,6 +70,14 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 		{"PUT", "/api/users/me/password"},
 		{"DELETE", "/api/sessions/" + neturl.PathEscape(sqli[1])},
 		{"DELETE", "/api/session/extra"},
+		{"POST", "/api/password-reset"},
+		{"POST", "/api/password-reset/confirm"},
+		{"POST", "/api/email-verification"},
+		{"POST", "/api/email-verification/confirm"},
+		{"PUT", "/api/users/me/email"},
+		{"POST", "/api/email-change/confirm"},
+		{"POST", "/api/email-change/undo"},
+		{"DELETE", "/api/users/me"},
 	}
 	for _, ep := range endpoints {
 		for name, body := range bodies {

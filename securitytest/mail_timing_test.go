@@ -5,21 +5,14 @@
 package securitytest
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"authme/internal/auth"
-	"authme/internal/httpapi"
-	"authme/internal/mail"
-	"authme/internal/outbox"
-	"authme/internal/recovery"
 	"authme/internal/store"
 	"authme/internal/testdb"
 )
@@ -156,31 +149,6 @@ func compareAddressKinds(t *testing.T, c *client, db *store.DB, url string, kind
 	t.Fatalf("slowest and fastest kinds of address %.0f%% apart in every round, want under 10%%", worst*100)
 }
 
-// wireMail adds the mail flows as cmd/authme wires them: recovery's Service, the
-// outbox's sender running the Mailer over tr until the test ends. The per-client and
-// per-address buckets are read and written on every request as in production, with
-// limits no test reaches.
-func wireMail(t *testing.T, db *store.DB, tr mail.Transport) func(*httpapi.Deps, *auth.Service) {
-	t.Helper()
-	return func(d *httpapi.Deps, users *auth.Service) {
-		mailer, err := recovery.NewMailer(db, tr, "http://localhost:8000", 30*time.Minute, time.Now)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sender := outbox.NewWorker(db.Outbox(), mailer, outbox.Options{})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); sender.Run(ctx) }()
-		t.Cleanup(func() { cancel(); <-done })
-		d.MailLimiter = db.Scoped("mail:", 1e6, 1<<20, time.Now)
-		d.Recovery = recovery.New(db, users, recovery.Options{
-			MailOn:   true,
-			PerEmail: db.Scoped("mail-to:", 1e6, 1<<20, time.Now),
-			Wake:     sender.Notify,
-		})
-	}
-}
-
 // waitForOutbox waits until the sender has dealt with every queued mail.
 func waitForOutbox(t *testing.T, db *store.DB) {
 	t.Helper()
@@ -198,23 +166,4 @@ func waitForOutbox(t *testing.T, db *store.DB) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// countingTransport counts the mails sent to each address, and keeps nothing else.
-type countingTransport struct {
-	mu sync.Mutex
-	to map[string]int
-}
-
-func (c *countingTransport) Send(_ context.Context, m mail.Message) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.to[m.To]++
-	return nil
-}
-
-func (c *countingTransport) count(addr string) int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.to[addr]
 }

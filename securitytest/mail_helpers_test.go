@@ -1,0 +1,63 @@
+package securitytest
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"authme/internal/auth"
+	"authme/internal/httpapi"
+	"authme/internal/login"
+	"authme/internal/mail"
+	"authme/internal/outbox"
+	"authme/internal/recovery"
+	"authme/internal/session"
+	"authme/internal/store"
+)
+
+// wireMail adds the mail flows as cmd/authme wires them: recovery's Service, the
+// outbox's sender running the Mailer over tr until the test ends. The per-client and
+// per-address buckets are read and written on every request as in production, with
+// limits no test reaches.
+func wireMail(t *testing.T, db *store.DB, tr mail.Transport) func(*httpapi.Deps, *auth.Service) {
+	t.Helper()
+	return func(d *httpapi.Deps, users *auth.Service) {
+		mailer, err := recovery.NewMailer(db, tr, "http://localhost:8000", 30*time.Minute, time.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sender := outbox.NewWorker(db.Outbox(), mailer, outbox.Options{})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); sender.Run(ctx) }()
+		t.Cleanup(func() { cancel(); <-done })
+		// Reset links are read, and notices mailed, as production's login service does.
+		d.Accounts = login.New(users, d.Sessions.(*session.Manager), db, login.WithMail(db))
+		d.MailLimiter = db.Scoped("mail:", 1e6, 1<<20, time.Now)
+		d.Recovery = recovery.New(db, users, recovery.Options{
+			MailOn:   true,
+			PerEmail: db.Scoped("mail-to:", 1e6, 1<<20, time.Now),
+			Wake:     sender.Notify,
+		})
+	}
+}
+
+// countingTransport counts the mails sent to each address, and keeps nothing else.
+type countingTransport struct {
+	mu sync.Mutex
+	to map[string]int
+}
+
+func (c *countingTransport) Send(_ context.Context, m mail.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.to[m.To]++
+	return nil
+}
+
+func (c *countingTransport) count(addr string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.to[addr]
+}
