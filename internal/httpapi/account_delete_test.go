@@ -11,8 +11,6 @@ import (
 
 	"authme/internal/account"
 	"authme/internal/auth"
-	"authme/internal/login"
-	"authme/internal/recovery"
 	"authme/internal/testdb"
 	"authme/internal/tokens"
 )
@@ -43,10 +41,10 @@ func newRichAccount(t *testing.T, h *harness) richAccount {
 	wantStatus(t, a.laptop.signup(richName, richEmail, richPassword), http.StatusCreated)
 	a.id = int64(userOf(t, a.laptop.do(http.MethodGet, "/api/session", nil))["id"].(float64))
 	a.phone.mustLogin(richEmail, richPassword)
-	verify := h.mailedToken(t, a.id, tokens.Verify, richEmail, func(c auth.Credentials) string { return recovery.VerifyStamp(c.Email) })
+	verify := h.mailedToken(t, a.id, tokens.Verify, richEmail, func(c auth.Credentials) string { return tokens.AccountStamp(tokens.Verify, c.Email, "") })
 	wantStatus(t, a.laptop.send(http.MethodPost, "/api/email-verification/confirm", map[string]string{"token": verify}), http.StatusOK)
 	a.pendingPurpose = tokens.Reset
-	a.pendingToken = h.mailedToken(t, a.id, tokens.Reset, richEmail, func(c auth.Credentials) string { return login.ResetStamp(c.Email, c.PasswordHash) })
+	a.pendingToken = h.mailedToken(t, a.id, tokens.Reset, richEmail, func(c auth.Credentials) string { return tokens.AccountStamp(tokens.Reset, c.Email, c.PasswordHash) })
 	// Mail: a reset asked for by address (a row that names no account) and a change of
 	// address (rows that name it). No sender runs, so they stay queued.
 	wantStatus(t, a.laptop.send(http.MethodPost, "/api/password-reset", map[string]string{"email": strings.ToLower(richEmail)}), http.StatusAccepted)

@@ -12,7 +12,6 @@ import (
 	"authme/internal/auth"
 	"authme/internal/events"
 	"authme/internal/login"
-	"authme/internal/recovery"
 	"authme/internal/testdb"
 	"authme/internal/tokens"
 )
@@ -103,7 +102,7 @@ func TestSecurityEvents(t *testing.T) {
 			wantStatus(t, ann.signup("annie", "ann@x.io", pw), http.StatusCreated)
 			u := userOf(t, ann.do(http.MethodGet, "/api/session", nil))
 			id := int64(u["id"].(float64))
-			tok := h.mailedToken(t, id, tokens.Verify, "ann@x.io", func(a auth.Credentials) string { return recovery.VerifyStamp(a.Email) })
+			tok := h.mailedToken(t, id, tokens.Verify, "ann@x.io", func(a auth.Credentials) string { return tokens.AccountStamp(tokens.Verify, a.Email, "") })
 			wantStatus(t, ann.send(http.MethodPost, "/api/email-verification/confirm", map[string]string{"token": tok}), http.StatusOK)
 			wantStatus(t, ann.send(http.MethodDelete, "/api/session", nil), http.StatusOK)
 			ann.mustLogin("annie", pw)
@@ -126,11 +125,13 @@ func TestSecurityEvents(t *testing.T) {
 
 			wantStatus(t, ann.send(http.MethodPut, "/api/users/me/password", map[string]string{"currentPassword": pw, "newPassword": pw2}), http.StatusOK)
 			wantStatus(t, ann.send(http.MethodPut, "/api/users/me/email", map[string]string{"password": pw2, "email": "ann@new.io"}), http.StatusAccepted)
-			tok = h.mailedToken(t, id, tokens.EmailChange, "ann@new.io", func(a auth.Credentials) string { return recovery.ChangeStamp(a.Email, a.PasswordHash) })
+			tok = h.mailedToken(t, id, tokens.EmailChange, "ann@new.io", func(a auth.Credentials) string {
+				return tokens.AccountStamp(tokens.EmailChange, a.Email, a.PasswordHash)
+			})
 			wantStatus(t, ann.send(http.MethodPost, "/api/email-change/confirm", map[string]string{"token": tok}), http.StatusOK)
 			tok = h.mailedToken(t, id, tokens.EmailUndo, "ann@x.io", func(auth.Credentials) string { return "" })
 			wantStatus(t, ann.send(http.MethodPost, "/api/email-change/undo", map[string]string{"token": tok}), http.StatusOK)
-			tok = h.mailedToken(t, id, tokens.Reset, "ann@x.io", func(a auth.Credentials) string { return login.ResetStamp(a.Email, a.PasswordHash) })
+			tok = h.mailedToken(t, id, tokens.Reset, "ann@x.io", func(a auth.Credentials) string { return tokens.AccountStamp(tokens.Reset, a.Email, a.PasswordHash) })
 			wantStatus(t, ann.send(http.MethodPost, "/api/password-reset/confirm", map[string]string{"token": tok, "password": pw3}), http.StatusOK)
 			h.syncEvents(t)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"authme/internal/auth"
 	"authme/internal/events"
@@ -62,7 +61,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		if err != nil {
 			return auth.User{}, err
 		}
-		if !tokens.StampMatches(got.Stamp, ResetStamp(acct.User.Email, acct.PasswordHash)) {
+		if !tokens.StampMatches(got.Stamp, tokens.AccountStamp(tokens.Reset, acct.User.Email, acct.PasswordHash)) {
 			return auth.User{}, auth.ErrBadToken // the password or the address changed since
 		}
 		if acct.Disabled() {
@@ -92,12 +91,6 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		return Started{}, fmt.Errorf("reset password: %w", err)
 	}
 	return st, nil
-}
-
-// ResetStamp binds a reset token to the account's address and password hash: a token
-// made before either changed no longer matches.
-func ResetStamp(email, passwordHash string) string {
-	return tokens.Stamp(tokens.Reset, strings.ToLower(email), passwordHash)
 }
 
 // notice queues a mail about u's account, when mail is on.

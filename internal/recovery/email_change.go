@@ -13,12 +13,6 @@ import (
 	"authme/internal/tokens"
 )
 
-// ChangeStamp binds a change-of-email token to the account's address and password as
-// they were when it was asked: a reset or a second change in between voids it.
-func ChangeStamp(email, passwordHash string) string {
-	return tokens.Stamp(tokens.EmailChange, strings.ToLower(email), passwordHash)
-}
-
 // RequestEmailChange checks u's password (throttled like a log-in), then queues a
 // confirmation link to the new address and a notice to the old one. Nothing changes
 // until the link is followed.
@@ -69,7 +63,7 @@ func (s *Service) RequestEmailChange(ctx context.Context, u auth.User, password,
 func (s *Service) ConfirmEmailChange(ctx context.Context, token string, keep Session, c login.Client) (auth.User, error) {
 	var u auth.User
 	err := s.redeem(ctx, token, tokens.EmailChange, func(ctx context.Context, tx login.Tx, acct auth.Credentials, rec tokens.Record) error {
-		if !tokens.StampMatches(rec.Stamp, ChangeStamp(acct.Email, acct.PasswordHash)) {
+		if !tokens.StampMatches(rec.Stamp, tokens.AccountStamp(tokens.EmailChange, acct.Email, acct.PasswordHash)) {
 			return auth.ErrBadToken
 		}
 		old := acct.User

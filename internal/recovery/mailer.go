@@ -146,15 +146,8 @@ func (m *Mailer) mint(ctx context.Context, u auth.User, purpose, email string, t
 		if err != nil {
 			return err
 		}
-		rec := tokens.Record{Hash: hash, UserID: u.ID, Purpose: purpose, Email: email, CreatedAt: now, ExpiresAt: now.Add(ttl)}
-		switch purpose {
-		case tokens.Reset:
-			rec.Stamp = login.ResetStamp(acct.Email, acct.PasswordHash)
-		case tokens.Verify:
-			rec.Stamp = VerifyStamp(acct.Email)
-		case tokens.EmailChange:
-			rec.Stamp = ChangeStamp(acct.Email, acct.PasswordHash)
-		}
+		rec := tokens.Record{Hash: hash, UserID: u.ID, Purpose: purpose, Email: email, CreatedAt: now, ExpiresAt: now.Add(ttl),
+			Stamp: tokens.AccountStamp(purpose, acct.Email, acct.PasswordHash)}
 		if purpose != tokens.EmailUndo {
 			if err := tx.DeleteTokens(ctx, u.ID, purpose); err != nil {
 				return err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"authme/internal/auth"
 	"authme/internal/events"
@@ -12,18 +11,13 @@ import (
 	"authme/internal/tokens"
 )
 
-// VerifyStamp binds a verification token to the address it was sent to.
-func VerifyStamp(email string) string {
-	return tokens.Stamp(tokens.Verify, strings.ToLower(email))
-}
-
 // ConfirmVerification spends a verification token and marks the account's address
 // verified, if the account still has the address the link was sent to; c is the client
 // that followed the link, for the security event.
 func (s *Service) ConfirmVerification(ctx context.Context, token string, c login.Client) (auth.User, error) {
 	var u auth.User
 	err := s.redeem(ctx, token, tokens.Verify, func(ctx context.Context, tx login.Tx, acct auth.Credentials, rec tokens.Record) error {
-		if !tokens.StampMatches(rec.Stamp, VerifyStamp(acct.Email)) {
+		if !tokens.StampMatches(rec.Stamp, tokens.AccountStamp(tokens.Verify, acct.Email, "")) {
 			return auth.ErrBadToken // the address changed since the link was sent
 		}
 		u = acct.User

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -74,6 +75,21 @@ func Stamp(parts ...string) string {
 		fmt.Fprintf(h, "%d:%s;", len(p), p)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// AccountStamp is the stamp a token of purpose carries for an account with this address
+// and password hash: what the token must not outlive a change of. A reset or a change of
+// email binds both (a new password or address voids it); a verification binds the
+// address it was sent to; an undo binds nothing, so no later change can take it away.
+func AccountStamp(purpose, email, passwordHash string) string {
+	email = strings.ToLower(email)
+	switch purpose {
+	case Reset, EmailChange:
+		return Stamp(purpose, email, passwordHash)
+	case Verify:
+		return Stamp(purpose, email)
+	}
+	return ""
 }
 
 // StampMatches compares stamps in constant time.

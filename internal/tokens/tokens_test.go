@@ -74,3 +74,33 @@ func TestUsable(t *testing.T) {
 		t.Fatal("a token is usable until, and not at, its expiry")
 	}
 }
+
+func TestAccountStamp(t *testing.T) {
+	const email, hash = "Ann@Example.com", "$argon2id$old"
+	tests := []struct {
+		name     string
+		purpose  string
+		email    string
+		hash     string
+		voidsOld bool // the changed account no longer matches a token made before
+	}{
+		{"ResetVoidedByANewPassword", Reset, email, "$argon2id$new", true},
+		{"ResetVoidedByANewAddress", Reset, "bob@example.com", hash, true},
+		{"ResetKeptWhenOnlyTheCaseDiffers", Reset, "ann@example.COM", hash, false},
+		{"ChangeVoidedByANewPassword", EmailChange, email, "$argon2id$new", true},
+		{"VerifyKeptByANewPassword", Verify, email, "$argon2id$new", false},
+		{"VerifyVoidedByANewAddress", Verify, "bob@example.com", hash, true},
+		{"UndoBindsNothing", EmailUndo, "bob@example.com", "$argon2id$new", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before, after := AccountStamp(tt.purpose, email, hash), AccountStamp(tt.purpose, tt.email, tt.hash)
+			if voided := !StampMatches(before, after); voided != tt.voidsOld {
+				t.Errorf("voided = %v, want %v", voided, tt.voidsOld)
+			}
+		})
+	}
+	if AccountStamp(Reset, email, hash) == AccountStamp(EmailChange, email, hash) {
+		t.Error("a reset's stamp equals a change's: the purposes share stamps")
+	}
+}
