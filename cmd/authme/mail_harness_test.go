@@ -26,6 +26,7 @@ import (
 	"authme/internal/password"
 	"authme/internal/store"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // mailPublicURL is PUBLIC_URL in these tests: no request reaches it, every link must
@@ -40,9 +41,10 @@ const mailWait = 15 * time.Second
 
 // mailSite is one or more authme servers over one database, mailing through one Mailpit.
 type mailSite struct {
-	URL    string    // the first server
-	URLs   []string  // every server, URL first
-	db     *store.DB // the servers' database, for the test's own reads and edits
+	URL    string            // the first server
+	URLs   []string          // every server, URL first
+	logs   []*testkit.Buffer // each server's log, in the order of URLs
+	db     *store.DB         // the servers' database, for the test's own reads and edits
 	mp     *mailpit.Server
 	hash   string // mailPassword hashed, for accounts made in the database
 	opts   store.Options
@@ -78,7 +80,7 @@ func startMailSite(t *testing.T, tg testdb.Target, n int, extra ...string) *mail
 				t.Logf("server %d log:\n%s", i, out.String())
 			}
 		})
-		s.URLs = append(s.URLs, url)
+		s.URLs, s.logs = append(s.URLs, url), append(s.logs, out)
 	}
 	s.URL = s.URLs[0]
 	return s

@@ -185,6 +185,10 @@ func TestMailOffInProduction(t *testing.T) {
 	if n, err := site.db.Outbox().CountPending(context.Background()); err != nil || n != 0 {
 		t.Errorf("pending mail = %d (%v), want none", n, err)
 	}
+	// The operator is told once, at start-up, why the mail flows answer 503.
+	if log := site.logs[0].String(); strings.Count(log, "mail is off") != 1 {
+		t.Errorf("the log says %q %d times, want once at start-up:\n%s", "mail is off", strings.Count(log, "mail is off"), log)
+	}
 }
 
 // TestTwoInstancesSendEachMailOnce: two servers share one PostgreSQL database and one
