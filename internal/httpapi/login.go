@@ -58,6 +58,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if a.Pending != nil {
+		s.writePending(w, a.Pending)
+		return nil
+	}
 	s.setSession(w, r, a.Started)
 	writeJSON(w, http.StatusOK, bodyOf(a.Started.User))
 	return nil
