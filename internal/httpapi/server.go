@@ -66,7 +66,8 @@ type Deps struct {
 	// Observe, when set, is told every request's route pattern, status and duration.
 	Observe func(pattern string, status int, d time.Duration)
 	// CountLogin, when set, is told each log-in's outcome: ok, invalid, throttled, shed
-	// or error. CountSignup is told of each new account.
+	// or error (second_factor when a right password waits for a code). CountSignup is told
+	// of each new account.
 	CountLogin  func(outcome string)
 	CountSignup func()
 }
