@@ -169,10 +169,10 @@ type restoreReply struct {
 
 // sessionRow is one row of batchRestoreQuery.
 type sessionRow struct {
-	userID            int64
+	userID                     int64
 	expires, lastSeen, created int64
-	username, email   string
-	verified          sql.NullInt64
+	username, email            string
+	verified                   sql.NullInt64
 }
 
 // answer is l's reply given the rows (or error) of the query that looked it up.
