@@ -47,13 +47,13 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	deep := strings.Repeat(`{"a":`, 10_000) + `1` + strings.Repeat(`}`, 10_000)
 	sqli := []string{`' OR '1'='1`, `"; DROP TABLE "Users"; --`, `admin'--`, `1; DELETE FROM "Sessions"`, `%' OR 1=1 --`}
 	bodies := map[string]string{
-		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q}`, long, long, long, long, long, long, long),
-		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000","token":"\u0000"}`,
-		"InvalidUTF8":   "{\"credential\":\"\xff\xfe\xfd\",\"password\":\"\xc3\x28password\",\"username\":\"\xed\xa0\x80user\",\"email\":\"\xff@x.io\",\"currentPassword\":\"\xff\",\"newPassword\":\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\"}",
-		"DuplicateKeys": `{"credential":"Demo-lition","credential":"FakeUser1","password":"x","password":"y","username":"a","username":"bbbb","email":"a","email":"b"}`,
+		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q,"code":%q,"recoveryCode":%q}`, long, long, long, long, long, long, long, long, long),
+		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000","token":"\u0000","code":"123\u0000456","recoveryCode":"abcd-efgh-ijkl-mnop-qrst-uvw\u0000"}`,
+		"InvalidUTF8":   "{\"credential\":\"\xff\xfe\xfd\",\"password\":\"\xc3\x28password\",\"username\":\"\xed\xa0\x80user\",\"email\":\"\xff@x.io\",\"currentPassword\":\"\xff\",\"newPassword\":\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\",\"code\":\"12345\xff\",\"recoveryCode\":\"\xffbcd-efgh-ijkl-mnop-qrst-uvwx\"}",
+		"DuplicateKeys": `{"credential":"Demo-lition","credential":"FakeUser1","password":"x","password":"y","username":"a","username":"bbbb","email":"a","email":"b","code":"123456","code":"654321","recoveryCode":"a","recoveryCode":"b"}`,
 		"DeepNesting":   deep,
 		"DeepInField":   `{"credential":` + deep + `}`,
-		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400,"token":{"t":1}}`,
+		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400,"token":{"t":1},"code":123456,"recoveryCode":["abcd"]}`,
 		"NotAnObject":   `[1,2,3]`,
 		"Truncated":     `{"credential":"Demo-lition","pass`,
 		"Huge":          `{"credential":"` + strings.Repeat("x", 2<<20) + `"}`,
@@ -61,7 +61,7 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	for i, s := range sqli {
 		// The email is the injection string itself, never a valid address, so a sign-up
 		// is refused; TestInjectionTextIsStoredVerbatim covers the valid kind.
-		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q}`, s, s, s+"xx", s, s, s+"long enough", s)
+		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q,"code":%q,"recoveryCode":%q}`, s, s, s+"xx", s, s, s+"long enough", s, s, s)
 	}
 	contentTypes := []string{"application/json", "text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "garbage;;;="}
 	endpoints := []struct{ method, path string }{
@@ -78,6 +78,11 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 		{"POST", "/api/email-change/confirm"},
 		{"POST", "/api/email-change/undo"},
 		{"DELETE", "/api/users/me"},
+		{"POST", "/api/session/second-factor"},
+		{"POST", "/api/users/me/totp"},
+		{"POST", "/api/users/me/totp/confirm"},
+		{"DELETE", "/api/users/me/totp"},
+		{"POST", "/api/users/me/totp/recovery-codes"},
 	}
 	for _, ep := range endpoints {
 		for name, body := range bodies {

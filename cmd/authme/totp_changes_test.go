@@ -24,53 +24,56 @@ type sensitiveChange struct {
 	after              func(t *testing.T, site *totpSite, u *totpUser)
 }
 
-var sensitiveChanges = []sensitiveChange{
-	{
-		name: "ChangePassword", method: "PUT", path: "/api/users/me/password",
-		body: func(*totpUser) map[string]string {
-			return map[string]string{"currentPassword": mailPassword, "newPassword": newPassword}
+// sensitiveChanges lists them, each with the check of its success.
+func sensitiveChanges() []sensitiveChange {
+	return []sensitiveChange{
+		{
+			name: "ChangePassword", method: "PUT", path: "/api/users/me/password",
+			body: func(*totpUser) map[string]string {
+				return map[string]string{"currentPassword": mailPassword, "newPassword": newPassword}
+			},
+			passwordField: "currentPassword", status: http.StatusOK,
+			after: func(t *testing.T, site *totpSite, u *totpUser) {
+				c := site.client(t)
+				if r := c.login(u.email, newPassword); r.Status != http.StatusAccepted {
+					t.Errorf("log-in with the new password = %s, want 202: the second factor stays", r)
+				}
+			},
 		},
-		passwordField: "currentPassword", status: http.StatusOK,
-		after: func(t *testing.T, site *totpSite, u *totpUser) {
-			c := site.client(t)
-			if r := c.login(u.email, newPassword); r.Status != http.StatusAccepted {
-				t.Errorf("log-in with the new password = %s, want 202: the second factor stays", r)
-			}
+		{
+			name: "ChangeEmail", method: "PUT", path: "/api/users/me/email",
+			body: func(u *totpUser) map[string]string {
+				return map[string]string{"password": mailPassword, "email": "moved-" + u.email}
+			},
+			passwordField: "password", status: http.StatusAccepted,
+			after: func(t *testing.T, site *totpSite, u *totpUser) {
+				site.mail(t, "moved-"+u.email, subjectChangeConfirm)
+			},
 		},
-	},
-	{
-		name: "ChangeEmail", method: "PUT", path: "/api/users/me/email",
-		body: func(u *totpUser) map[string]string {
-			return map[string]string{"password": mailPassword, "email": "moved-" + u.email}
+		{
+			name: "DeleteAccount", method: "DELETE", path: "/api/users/me",
+			body:          func(*totpUser) map[string]string { return map[string]string{"password": mailPassword} },
+			passwordField: "password", status: http.StatusOK,
+			after: func(t *testing.T, site *totpSite, u *totpUser) {
+				if r := site.client(t).login(u.email, mailPassword); r.Status != http.StatusUnauthorized {
+					t.Errorf("log-in to the deleted account = %s, want 401", r)
+				}
+				var n int
+				if err := site.db.SQL().QueryRow(`SELECT count(*) FROM "TotpFactors" WHERE "userId" = $1`, u.id).Scan(&n); err != nil || n != 0 {
+					t.Errorf("%d secrets left for the deleted account (%v)", n, err)
+				}
+			},
 		},
-		passwordField: "password", status: http.StatusAccepted,
-		after: func(t *testing.T, site *totpSite, u *totpUser) {
-			site.mail(t, "moved-"+u.email, subjectChangeConfirm)
+		{
+			name: "DisableTOTP", method: "DELETE", path: "/api/users/me/totp",
+			body:          func(*totpUser) map[string]string { return map[string]string{"password": mailPassword} },
+			passwordField: "password", status: http.StatusOK,
+			after: func(t *testing.T, site *totpSite, u *totpUser) {
+				c := site.client(t)
+				requireSessionBody(t, c, c.login(u.email, mailPassword))
+			},
 		},
-	},
-	{
-		name: "DeleteAccount", method: "DELETE", path: "/api/users/me",
-		body:          func(*totpUser) map[string]string { return map[string]string{"password": mailPassword} },
-		passwordField: "password", status: http.StatusOK,
-		after: func(t *testing.T, site *totpSite, u *totpUser) {
-			if r := site.client(t).login(u.email, mailPassword); r.Status != http.StatusUnauthorized {
-				t.Errorf("log-in to the deleted account = %s, want 401", r)
-			}
-			var n int
-			if err := site.db.SQL().QueryRow(`SELECT count(*) FROM "TotpFactors" WHERE "userId" = $1`, u.id).Scan(&n); err != nil || n != 0 {
-				t.Errorf("%d secrets left for the deleted account (%v)", n, err)
-			}
-		},
-	},
-	{
-		name: "DisableTOTP", method: "DELETE", path: "/api/users/me/totp",
-		body:          func(*totpUser) map[string]string { return map[string]string{"password": mailPassword} },
-		passwordField: "password", status: http.StatusOK,
-		after: func(t *testing.T, site *totpSite, u *totpUser) {
-			c := site.client(t)
-			requireSessionBody(t, c, c.login(u.email, mailPassword))
-		},
-	},
+	}
 }
 
 // with is a request body and more fields (key, value, ...).
@@ -83,7 +86,7 @@ func with(body map[string]string, kv ...string) map[string]string {
 }
 
 func sensitiveChangeCases(t *testing.T, site *totpSite) {
-	for _, sc := range sensitiveChanges {
+	for _, sc := range sensitiveChanges() {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
 			u := site.enrolled(t, "change-"+sc.name)
@@ -110,7 +113,7 @@ func sensitiveChangeCases(t *testing.T, site *totpSite) {
 	// fields are ignored.
 	t.Run("WithoutTOTPUnchanged", func(t *testing.T) {
 		t.Parallel()
-		for _, sc := range sensitiveChanges {
+		for _, sc := range sensitiveChanges() {
 			if sc.name == "DisableTOTP" {
 				continue
 			}
