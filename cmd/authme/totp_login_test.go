@@ -242,6 +242,9 @@ func attemptCases(t *testing.T, site *totpSite) {
 		}
 		r := secondFactor(c, map[string]string{"code": u.wrongCode(t)})
 		attemptError(t, r)
+		if r.field(t, "errors", "code") == "" {
+			t.Errorf("the fifth wrong code does not say the code was wrong: %s", r)
+		}
 		if ck := setCookieOf(r, attemptCookie); ck == nil || ck.MaxAge >= 0 {
 			t.Errorf("the fifth wrong code did not clear the attempt cookie: %v", ck)
 		}
@@ -294,7 +297,7 @@ func recoveryCodeCases(t *testing.T, site *totpSite) {
 		if n, _ := r.JSON(t)["recoveryCodesRemaining"].(float64); n != 9 {
 			t.Errorf("recoveryCodesRemaining = %v, want 9", r.JSON(t)["recoveryCodesRemaining"])
 		}
-		if m := site.mail(t, u.email, subjectRecoveryCodeUsed); !strings.Contains(m.Text, "9") {
+		if m := site.mail(t, u.email, subjectRecoveryCodeUsed); !strings.Contains(m.Text, "9 left") {
 			t.Errorf("the notice does not say 9 codes remain:\n%s", m.Text)
 		}
 		if _, _, n := totpStatus(t, c); n != 9 {
@@ -303,7 +306,9 @@ func recoveryCodeCases(t *testing.T, site *totpSite) {
 		if e := waitEvent(t, c, "login"); detail(e, "method") != "password+recovery-code" {
 			t.Errorf("the log-in event's method is %q, want password+recovery-code", detail(e, "method"))
 		}
-		waitEvent(t, c, "recovery-code-used")
+		if e := waitEvent(t, c, "recovery-code-used"); detail(e, "remaining") != "9" {
+			t.Errorf("recovery-code-used says %q remain, want 9: %v", detail(e, "remaining"), e)
+		}
 
 		again := site.client(t)
 		u.password(t, again)
