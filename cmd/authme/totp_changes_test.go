@@ -6,6 +6,8 @@ import (
 	"maps"
 	"net/http"
 	"testing"
+
+	"authme/internal/events"
 )
 
 // offBody is the status of an account without two-factor authentication.
@@ -153,7 +155,7 @@ func disableCases(t *testing.T, site *totpSite) {
 			}
 		}
 		site.mail(t, u.email, subjectTOTPDisabled)
-		waitEvent(t, u.c, "totp-disabled")
+		waitEvent(t, u.c, events.TOTPDisabled)
 		c := site.client(t)
 		requireSessionBody(t, c, c.login(u.email, mailPassword))
 	})

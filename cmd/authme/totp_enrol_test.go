@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"authme/internal/testdb"
+
+	"authme/internal/events"
 )
 
 // Subjects of the two-factor notices, as the templates write them.
@@ -154,7 +156,7 @@ func enrolmentCases(t *testing.T, site *totpSite) {
 		fieldError(t, c.do("POST", "/api/users/me/totp", map[string]string{"password": mailPassword}), http.StatusConflict, "totp")
 		// Once on, a confirmation has nothing to confirm.
 		fieldError(t, c.do("POST", "/api/users/me/totp/confirm", map[string]string{"code": u.wrongCode(t)}), http.StatusConflict, "totp")
-		if e := waitEvent(t, c, "totp-enabled"); e["current"] != true {
+		if e := waitEvent(t, c, events.TOTPEnabled); e["current"] != true {
 			t.Errorf("the totp-enabled event is not marked as this session's: %v", e)
 		}
 	})

@@ -21,6 +21,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 // attemptCookie is the cookie of a pending log-in attempt in development, which these
@@ -64,13 +65,20 @@ func newEncryptionKey(t *testing.T) (key, id string) {
 // its URL.
 func (s *totpSite) startServerAt(t *testing.T, extra ...string) string {
 	t.Helper()
-	url, out, _ := startServer(t, s.env(extra...))
+	url, _ := s.startServerLogged(t, extra...)
+	return url
+}
+
+// startServerLogged is startServerAt that also returns the server's log.
+func (s *totpSite) startServerLogged(t *testing.T, extra ...string) (string, *testkit.Buffer) {
+	t.Helper()
+	url, out, _ := startServer(t, s.env(append([]string{"ENCRYPTION_KEY", s.key}, extra...)...))
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("extra server's log:\n%s", out.String())
 		}
 	})
-	return url
+	return url, out
 }
 
 // totpUser is an account with two-factor authentication on, and what its owner holds:
