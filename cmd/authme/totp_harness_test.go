@@ -125,12 +125,29 @@ func (s *totpSite) enrol(t *testing.T, c *apiClient, acct auth.User) *totpUser {
 
 // code is a code the server accepts now and has not accepted before: for the earliest
 // step of the three it accepts (the current one and one either side) that is later than
-// the last accepted. Near the end of a step it first waits for the next, so that the
-// server's clock cannot move past the step between here and there; when all three steps
-// are spent it waits for the next step. These are waits for the clock, which nothing
-// can signal, so they sleep.
+// the last accepted. The test then counts that step as spent.
 func (u *totpUser) code(t *testing.T) string {
 	t.Helper()
+	step := u.nextStep()
+	u.lastStep = step
+	return codeAt(t, u.secret, step)
+}
+
+// unspent is the code code would give, without counting its step as spent: for a
+// request the server must refuse before it checks the code (no attempt, an ended one, a
+// throttled account), so that even a right code is shown to be refused, and the step is
+// left for the next log-in.
+func (u *totpUser) unspent(t *testing.T) string {
+	t.Helper()
+	return codeAt(t, u.secret, u.nextStep())
+}
+
+// nextStep is the earliest step the server accepts now that is later than the last
+// accepted. Near the end of a step it first waits for the next, so that the server's
+// clock cannot move past the step between here and there; when all three steps are spent
+// it waits for the next step. These are waits for the clock, which nothing can signal,
+// so they sleep.
+func (u *totpUser) nextStep() int64 {
 	for {
 		now := time.Now()
 		cur := now.Unix() / totpStep
@@ -140,8 +157,7 @@ func (u *totpUser) code(t *testing.T) string {
 		}
 		for step := cur - 1; step <= cur+1; step++ {
 			if step > u.lastStep {
-				u.lastStep = step
-				return codeAt(t, u.secret, step)
+				return step
 			}
 		}
 		time.Sleep(time.Until(time.Unix((cur+1)*totpStep, 0)) + 50*time.Millisecond)

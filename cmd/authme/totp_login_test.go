@@ -121,7 +121,7 @@ func loginCases(t *testing.T, site *totpSite) {
 		// The attempt is spent: its cookie, replayed, finishes nothing.
 		replay := site.client(t)
 		replay.setCookie(attemptCookie, tok)
-		attemptError(t, secondFactor(replay, map[string]string{"code": u.code(t)}))
+		attemptError(t, secondFactor(replay, map[string]string{"code": u.unspent(t)}))
 	})
 
 	t.Run("WrongPasswordIsTheSame401", func(t *testing.T) {
@@ -173,7 +173,7 @@ func loginCases(t *testing.T, site *totpSite) {
 		if got := b.sessionUser(); got != u.name {
 			t.Errorf("on the second server the session is %q's", got)
 		}
-		attemptError(t, secondFactor(a, map[string]string{"code": u.code(t)}))
+		attemptError(t, secondFactor(a, map[string]string{"code": u.unspent(t)}))
 	})
 
 	// A malformed code is refused before it is checked: not counted, so the attempt
@@ -201,10 +201,10 @@ func attemptCases(t *testing.T, site *totpSite) {
 		t.Parallel()
 		u := site.enrolled(t, "attempt-cookie")
 		c := site.client(t)
-		attemptError(t, secondFactor(c, map[string]string{"code": u.code(t)}))
+		attemptError(t, secondFactor(c, map[string]string{"code": u.unspent(t)}))
 		for _, v := range []string{"garbage", strings.Repeat("A", 43), strings.Repeat("x", 4000), "%00'--"} {
 			c.setCookie(attemptCookie, v)
-			attemptError(t, secondFactor(c, map[string]string{"code": u.code(t)}))
+			attemptError(t, secondFactor(c, map[string]string{"code": u.unspent(t)}))
 		}
 
 		// The attempt lives 5 minutes: the row says so, and one whose time is up is refused.
@@ -224,7 +224,7 @@ func attemptCases(t *testing.T, site *totpSite) {
 		if n, _ := res.RowsAffected(); n != 1 {
 			t.Fatalf("expired %d attempts, want 1", n)
 		}
-		attemptError(t, secondFactor(c, map[string]string{"code": u.code(t)}))
+		attemptError(t, secondFactor(c, map[string]string{"code": u.unspent(t)}))
 		if got := c.sessionUser(); got != "" {
 			t.Errorf("an expired attempt logged in %q", got)
 		}
@@ -253,7 +253,7 @@ func attemptCases(t *testing.T, site *totpSite) {
 		}
 		// Even a browser that kept the cookie cannot go on with the right code.
 		c.setCookie(attemptCookie, tok)
-		attemptError(t, secondFactor(c, map[string]string{"code": u.code(t)}))
+		attemptError(t, secondFactor(c, map[string]string{"code": u.unspent(t)}))
 		if got := c.sessionUser(); got != "" {
 			t.Errorf("an ended attempt logged in %q", got)
 		}
@@ -277,7 +277,7 @@ func attemptCases(t *testing.T, site *totpSite) {
 		for i, base := range site.URLs {
 			c := site.client(t).at(base)
 			u.password(t, c) // a right password: the count stays
-			r := secondFactor(c, map[string]string{"code": u.code(t)})
+			r := secondFactor(c, map[string]string{"code": u.unspent(t)})
 			retryAfter(t, r)
 			if got := c.sessionUser(); got != "" {
 				t.Errorf("server %d: a throttled account logged in %q", i, got)

@@ -53,7 +53,7 @@ func TestTOTPOffInProductionWithoutKey(t *testing.T) {
 
 	e := newClient(t, keyless, clientIP(int(site.ips.Add(1))))
 	enrolled.password(t, e)
-	r := secondFactor(e, map[string]string{"code": enrolled.code(t)})
+	r := secondFactor(e, map[string]string{"code": enrolled.unspent(t)})
 	if r.Status != http.StatusServiceUnavailable || r.field(t, "message") != auth.MsgTOTPOff {
 		t.Errorf("a code on the keyless server = %s, want 503 %q", r, auth.MsgTOTPOff)
 	}
