@@ -69,6 +69,9 @@ func loginCases(t *testing.T, site *totpSite) {
 		if c.sessionUser() != "plain-login" {
 			t.Errorf("no session after a one-step log-in")
 		}
+		if e := waitEvent(t, c, events.Login); detail(e, events.DetailMethod) != "password" {
+			t.Errorf("the log-in event's method is %q, want password: %v", detail(e, events.DetailMethod), e)
+		}
 	})
 
 	t.Run("PasswordThenCode", func(t *testing.T) {
@@ -159,6 +162,64 @@ func loginCases(t *testing.T, site *totpSite) {
 				// The attempt outlives one wrong code.
 				requireSessionBody(t, c, secondFactor(c, map[string]string{"code": u.code(t)}))
 			}
+		}
+	})
+
+	// Two attempts, one on each server, send the same right code at once: the step is
+	// spent once, so exactly one logs in.
+	t.Run("RacingCodesOneWins", func(t *testing.T) {
+		t.Parallel()
+		u := site.enrolled(t, "race-code")
+		var clients []*apiClient
+		for _, base := range site.URLs {
+			c := site.client(t).at(base)
+			u.password(t, c)
+			clients = append(clients, c)
+		}
+		code := u.code(t)
+		type result struct {
+			r   apiReply
+			err error
+		}
+		results := make(chan result, len(clients))
+		for _, c := range clients {
+			go func() {
+				r, err := c.send("POST", "/api/session/second-factor", map[string]string{"code": code})
+				results <- result{r, err}
+			}()
+		}
+		var statuses []int
+		for range clients {
+			res := <-results
+			if res.err != nil {
+				t.Fatal(res.err)
+			}
+			if res.r.Status == http.StatusUnauthorized {
+				fieldError(t, res.r, http.StatusUnauthorized, "code")
+			}
+			statuses = append(statuses, res.r.Status)
+		}
+		slices.Sort(statuses)
+		if !slices.Equal(statuses, []int{http.StatusOK, http.StatusUnauthorized}) {
+			t.Errorf("statuses %v, want one 200 and one 401", statuses)
+		}
+	})
+
+	// An attempt checks the code of its own account: another's current code is wrong.
+	t.Run("AnotherAccountsCodeRefused", func(t *testing.T) {
+		t.Parallel()
+		u, other := site.enrolled(t, "own-code"), site.enrolled(t, "not-own-code")
+		c := site.client(t)
+		u.password(t, c)
+		theirs := other.unspent(t)
+		if theirs == u.unspent(t) {
+			t.Skip("the two accounts' codes happen to match this step")
+		}
+		fieldError(t, secondFactor(c, map[string]string{"code": theirs}), http.StatusUnauthorized, "code")
+		fieldError(t, secondFactor(c, map[string]string{"recoveryCode": other.recovery[0]}), http.StatusUnauthorized, "recoveryCode")
+		requireSessionBody(t, c, secondFactor(c, map[string]string{"code": u.code(t)}))
+		if got := c.sessionUser(); got != u.name {
+			t.Errorf("the session is %q's, want %q's", got, u.name)
 		}
 	})
 
