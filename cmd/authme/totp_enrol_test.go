@@ -179,6 +179,20 @@ func enrolmentCases(t *testing.T, site *totpSite) {
 		site.mail(t, email, subjectTOTPEnabled)
 	})
 
+	// Until it is confirmed, an enrolment is no second factor: log-in stays one step and
+	// changes need no code.
+	t.Run("UnconfirmedIsNoSecondFactor", func(t *testing.T) {
+		t.Parallel()
+		email := "enrol-unconfirmed@example.test"
+		site.account(t, "enrol-unconfirmed", email)
+		c := site.client(t)
+		c.must(http.StatusOK, "POST", "/api/session", map[string]string{"credential": email, "password": mailPassword})
+		c.must(http.StatusOK, "POST", "/api/users/me/totp", map[string]string{"password": mailPassword})
+		other := site.client(t)
+		requireSessionBody(t, other, other.login(email, mailPassword))
+		c.must(http.StatusOK, "PUT", "/api/users/me/password", map[string]string{"currentPassword": mailPassword, "newPassword": newPassword})
+	})
+
 	t.Run("EndsTheAccountsOtherSessions", func(t *testing.T) {
 		t.Parallel()
 		email := "enrol-others@example.test"

@@ -291,6 +291,22 @@ func attemptCases(t *testing.T, site *totpSite) {
 		}
 	})
 
+	// The second step is a state-changing request like any other: without the CSRF
+	// token it is refused before the code is looked at, and the attempt goes on.
+	t.Run("NeedsTheCSRFToken", func(t *testing.T) {
+		t.Parallel()
+		u := site.enrolled(t, "attempt-csrf")
+		c := site.client(t)
+		u.password(t, c)
+		xsrf := c.cookie("XSRF-TOKEN")
+		c.setCookie("XSRF-TOKEN", "") // so send adds no XSRF-Token header
+		if r := secondFactor(c, map[string]string{"code": u.unspent(t)}); r.Status != http.StatusForbidden {
+			t.Errorf("without the CSRF token = %s, want 403", r)
+		}
+		c.setCookie("XSRF-TOKEN", xsrf)
+		requireSessionBody(t, c, secondFactor(c, map[string]string{"code": u.code(t)}))
+	})
+
 	t.Run("FiveWrongCodesEndTheAttempt", func(t *testing.T) {
 		t.Parallel()
 		u := site.enrolled(t, "five-wrong")
