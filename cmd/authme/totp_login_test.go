@@ -127,6 +127,27 @@ func loginCases(t *testing.T, site *totpSite) {
 		attemptError(t, secondFactor(replay, map[string]string{"code": u.unspent(t)}))
 	})
 
+	// A browser logged in as someone else that finishes a two-step log-in keeps no
+	// trace of the old session: it ends, as with a one-step log-in (no fixation).
+	t.Run("SecondStepEndsTheSessionItCameWith", func(t *testing.T) {
+		t.Parallel()
+		u := site.enrolled(t, "two-step-switch")
+		site.account(t, "switch-from", "switch-from@example.test")
+		c := site.client(t)
+		c.must(http.StatusOK, "POST", "/api/session", map[string]string{"credential": "switch-from@example.test", "password": mailPassword})
+		old := c.cookie(sessionCookie)
+		u.password(t, c)
+		requireSessionBody(t, c, secondFactor(c, map[string]string{"code": u.code(t)}))
+		if c.cookie(sessionCookie) == old {
+			t.Errorf("the session token did not change")
+		}
+		stale := site.client(t)
+		stale.setCookie(sessionCookie, old)
+		if got := stale.sessionUser(); got != "" {
+			t.Errorf("the session the log-in came with lives on (user %q)", got)
+		}
+	})
+
 	t.Run("WrongPasswordIsTheSame401", func(t *testing.T) {
 		t.Parallel()
 		u := site.enrolled(t, "two-step-wrong")
