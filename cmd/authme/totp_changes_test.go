@@ -111,6 +111,28 @@ func sensitiveChangeCases(t *testing.T, site *totpSite) {
 		})
 	}
 
+	// A log-in waiting for its code was begun with the password: a new password (or no
+	// second factor to wait for) ends it, so a code phished later finishes nothing.
+	t.Run("WaitingAttemptsEnd", func(t *testing.T) {
+		t.Parallel()
+		for _, tc := range []struct {
+			name, method, path string
+			body               map[string]string
+		}{
+			{"OnPasswordChange", "PUT", "/api/users/me/password", map[string]string{"currentPassword": mailPassword, "newPassword": newPassword}},
+			{"OnDisable", "DELETE", "/api/users/me/totp", map[string]string{"password": mailPassword}},
+		} {
+			u := site.enrolled(t, "waiting-"+tc.name)
+			waiting := site.client(t)
+			u.password(t, waiting)
+			u.c.must(http.StatusOK, tc.method, tc.path, with(tc.body, "code", u.code(t)))
+			attemptError(t, secondFactor(waiting, map[string]string{"code": u.unspent(t)}))
+			if got := waiting.sessionUser(); got != "" {
+				t.Errorf("%s: a waiting attempt logged in %q", tc.name, got)
+			}
+		}
+	})
+
 	// The same endpoints, for an account without two-factor authentication: the code
 	// fields are ignored.
 	t.Run("WithoutTOTPUnchanged", func(t *testing.T) {
@@ -218,6 +240,19 @@ func passwordResetCases(t *testing.T, site *totpSite) {
 		if r := site.client(t).login(u.email, newPassword); r.Status != http.StatusAccepted {
 			t.Errorf("log-in with the new password = %s, want 202: the second factor stays", r)
 		}
+	})
+
+	t.Run("EndsWaitingAttempts", func(t *testing.T) {
+		t.Parallel()
+		u := site.enrolled(t, "reset-waiting")
+		waiting := site.client(t)
+		u.password(t, waiting)
+		c := site.client(t)
+		tok := requestReset(t, site.mailSite, c, u.email)
+		if r := confirm(c, tok, "code", u.code(t)); r.Status != http.StatusOK {
+			t.Fatalf("reset = %s", r)
+		}
+		attemptError(t, secondFactor(waiting, map[string]string{"code": u.unspent(t)}))
 	})
 
 	t.Run("WithARecoveryCode", func(t *testing.T) {
