@@ -466,6 +466,7 @@ function closeTotpSteps() {
   $("totp-enrol").hidden = true;
   $("totp-qr").removeAttribute("src");
   $("totp-secret").textContent = "";
+  delete $("totp-secret").dataset.secret;
   showMessage($("totp-copy-message"), "");
   $("totp-codes").hidden = true;
   $("totp-codes-list").replaceChildren();

@@ -1,7 +1,9 @@
-// The page: restore the session on load, then sign up, log in (also as the demo user,
-// and with a code from an authenticator app when the account asks for one) and log out (the logged-in account's own sections are in account.js), with every failure explained next to where it happened. Links from mail
-// (reset a password, confirm an address, confirm or undo a change of email) open this
-// page at their own path with the token in the fragment, which never reaches a server.
+// The page: restore the session on load, then sign up, log in (also as the demo user, and
+// with a code from an authenticator app when the account asks for one) and log out (the
+// logged-in account's own sections are in account.js), with every failure explained next
+// to where it happened. Links from mail (reset a password, confirm an address, confirm or
+// undo a change of email) open this page at their own path with the token in the
+// fragment, which never reaches a server.
 
 import {
   ApiError, changeEmail, confirmEmailChange, confirmVerification, finishLogin, getSession, hasCSRFToken, login,
@@ -257,10 +259,11 @@ $("login-form").addEventListener("submit", (event) => {
 
 /** askSecondFactor shows the view that asks for a code, with focus on its heading. */
 function askSecondFactor() {
+  // The password has done its part: it leaves the page, and a log-in begun again asks for it.
+  loginForm.input("password").value = "";
   secondFactorForm.reset();
   secondFactorProof.reset(true);
   showView("secondFactor", "second-factor-heading");
-  announce("Your password is right. Now type the code from your authenticator app.");
 }
 
 $("second-factor-form").addEventListener("submit", (event) => {
@@ -286,7 +289,7 @@ $("second-factor-form").addEventListener("submit", (event) => {
       if (err instanceof ApiError && err.kind === "unauthorized" && "attempt" in err.fields) {
         // Expired, or ended by too many wrong codes: the log-in starts again.
         toLogIn();
-        loginForm.showMessage(sentence(err.message || err.fields.attempt));
+        loginForm.showMessage(sentence(err.fields.attempt || err.message));
         loginForm.input("password").focus();
       } else if (err instanceof ApiError && (err.kind === "unauthorized" || err.kind === "invalid")) {
         if (secondFactorForm.showErrors(err.fields, "") > 0) {
