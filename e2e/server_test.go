@@ -19,6 +19,7 @@ import (
 	"authme/internal/login"
 	"authme/internal/mail"
 	"authme/internal/mailpit"
+	"authme/internal/mfa"
 	"authme/internal/openapitest"
 	"authme/internal/outbox"
 	"authme/internal/password"
@@ -93,16 +94,28 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 	publicURL := "http://" + ts.Listener.Addr().String()
 	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(o.requireVerified)}
 	rec := recovery.Options{}
+	secretKey := make([]byte, mfa.KeySize)
+	rand.Read(secretKey)
+	keys, err := mfa.NewKeyring(secretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	factorOpts := mfa.Options{Keys: keys, Log: log}
 	if o.mail != nil {
 		wake := startSender(t, db, o.mail, publicURL, log)
 		accountOpts = append(accountOpts, login.WithMail(db))
 		rec = recovery.Options{MailOn: true, Wake: wake}
+		factorOpts.Notify, factorOpts.Wake = true, wake
 	}
+	factors := mfa.New(db, users, factorOpts)
+	accountOpts = append(accountOpts, login.WithSecondFactors(factors, db))
+	rec.Factors = factors
 	api := httpapi.NewServer(httpapi.Deps{
 		Log:      log,
 		Accounts: login.New(users, sessions, db, accountOpts...),
 		Recovery: recovery.New(db, users, rec),
-		Owners:   account.New(db, users, log),
+		Owners:   account.New(db, users, log, account.WithFactors(factors)),
+		Factors:  factors,
 		Events:   db,
 		Sessions: sessions,
 		CSRFKey:  key,

@@ -72,6 +72,9 @@ func purgeTokensLoop(ctx context.Context, db *store.DB, interval time.Duration, 
 			if _, err := db.PurgeExpiredTokens(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("purge expired tokens", "err", err)
 			}
+			if _, err := db.PurgeExpiredPendingLogins(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("purge expired log-in attempts", "err", err)
+			}
 		}
 	}
 }

@@ -33,10 +33,14 @@ commands:
                       set the password read from standard input; ends every session
   users delete ACCOUNT [--yes]
                       delete the account and all authme keeps of it (asks first)
+  users reset-second-factor ACCOUNT
+                      remove the account's second factor (app lost, recovery codes
+                      too); ends every session
   sessions list ACCOUNT
   sessions end ACCOUNT [ID]
                       end one session of the account, or all of them
   purge               delete expired sessions and tokens, old events, sent mail
+  keys rotate         seal every second-factor secret under the first ENCRYPTION_KEY
   help                show this text
 
 ACCOUNT is a username, an email address or an id. The operator commands print a table,
@@ -86,7 +90,7 @@ func runWithInput(ctx context.Context, args []string, lookupenv func(string) (st
 	}
 	e := env{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, log: logging.New(stdout, cfg.IsProduction(), cfg.LogLevel)}
 	switch cmd {
-	case "users", "sessions", "purge":
+	case "users", "sessions", "purge", "keys":
 		// Their output is for people and scripts: the log goes to stderr.
 		e.log = logging.New(stderr, cfg.IsProduction(), cfg.LogLevel)
 		return e.operator(ctx, cmd, rest)

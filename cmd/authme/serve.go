@@ -18,6 +18,7 @@ import (
 	"authme/internal/httpapi"
 	"authme/internal/login"
 	"authme/internal/metrics"
+	"authme/internal/mfa"
 	"authme/internal/password"
 	"authme/internal/recovery"
 	"authme/internal/session"
@@ -121,7 +122,14 @@ func (e env) wire(db *store.DB) (*app, error) {
 	a.background = append(a.background,
 		func(ctx context.Context) { perClient.PurgeLoop(ctx, 10*time.Minute, e.log) },
 		func(ctx context.Context) { perEmail.PurgeLoop(ctx, 10*time.Minute, e.log) })
-	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(e.cfg.RequireVerifiedEmail)}
+	keys, err := e.encryptionKeys()
+	if err != nil {
+		a.close()
+		return nil, err
+	}
+	factors := mfa.New(db, users, mfa.Options{Keys: keys, Issuer: e.cfg.TOTPIssuer, Notify: mailer.on, Wake: mailer.wake, Log: e.log})
+	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(e.cfg.RequireVerifiedEmail),
+		login.WithSecondFactors(factors, db)}
 	if mailer.on {
 		accountOpts = append(accountOpts, login.WithMail(db))
 	}
@@ -132,10 +140,12 @@ func (e env) wire(db *store.DB) (*app, error) {
 			MailOn:   mailer.on,
 			PerEmail: perEmail,
 			Wake:     mailer.wake,
+			Factors:  factors,
 		}),
+		Factors:     factors,
 		MailLimiter: perClient,
 		Events:      db,
-		Owners:      ownership.New(db, users, e.log),
+		Owners:      ownership.New(db, users, e.log, ownership.WithFactors(factors)),
 		Sessions:    sessions,
 		CSRFKey:     e.cfg.JWTSecret,
 		Production:  e.cfg.IsProduction(),

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"authme/internal/auth"
+	"authme/internal/mfa"
 	"authme/internal/store"
 )
 
@@ -27,16 +28,18 @@ func (e env) operator(ctx context.Context, cmd string, args []string) error {
 		sub, args = args[0], args[1:]
 	}
 	run, ok := map[string]func(context.Context, *store.DB, []string) error{
-		"users list":         e.usersList,
-		"users show":         e.usersShow,
-		"users disable":      e.usersDisable,
-		"users enable":       e.usersEnable,
-		"users unlock":       e.usersUnlock,
-		"users set-password": e.usersSetPassword,
-		"users delete":       e.usersDelete,
-		"sessions list":      e.sessionsList,
-		"sessions end":       e.sessionsEnd,
-		"purge":              e.purge,
+		"users list":                e.usersList,
+		"users show":                e.usersShow,
+		"users disable":             e.usersDisable,
+		"users enable":              e.usersEnable,
+		"users unlock":              e.usersUnlock,
+		"users set-password":        e.usersSetPassword,
+		"users delete":              e.usersDelete,
+		"users reset-second-factor": e.usersResetSecondFactor,
+		"keys rotate":               e.keysRotate,
+		"sessions list":             e.sessionsList,
+		"sessions end":              e.sessionsEnd,
+		"purge":                     e.purge,
 	}[strings.TrimSpace(cmd+" "+sub)]
 	if !ok {
 		return usageError(fmt.Sprintf("unknown command %q", strings.TrimSpace(cmd+" "+sub)))
@@ -388,4 +391,24 @@ func (e env) usersDelete(ctx context.Context, db *store.DB, args []string) error
 		return err
 	}
 	return e.change(*asJSON, a, true, 0, fmt.Sprintf("deleted %s (id %d)", a.Username, a.ID))
+}
+
+// usersResetSecondFactor runs `authme users reset-second-factor ACCOUNT`: for an owner
+// who lost both their authenticator app and their recovery codes. The secret, the
+// recovery codes and waiting log-ins go, and every session of the account ends; the
+// password alone logs in again.
+func (e env) usersResetSecondFactor(ctx context.Context, db *store.DB, args []string) error {
+	a, asJSON, err := oneAccount(ctx, db, "users reset-second-factor", args)
+	if err != nil {
+		return err
+	}
+	if _, err := db.TOTPFactor(ctx, a.ID); errors.Is(err, auth.ErrNotFound) {
+		return e.change(asJSON, a, false, 0, fmt.Sprintf("%s has no second factor", a.Username))
+	} else if err != nil {
+		return err
+	}
+	if err := mfa.New(db, nil, mfa.Options{Log: e.log}).RemoveByOperator(ctx, a.ID); err != nil {
+		return err
+	}
+	return e.change(asJSON, a, true, 0, fmt.Sprintf("removed the second factor of %s (id %d) and ended its sessions", a.Username, a.ID))
 }

@@ -11,6 +11,7 @@ import (
 
 	"authme/internal/auth"
 	"authme/internal/events"
+	"authme/internal/login"
 	"authme/internal/session"
 )
 
@@ -104,24 +105,38 @@ type Passwords interface {
 type Service struct {
 	store     Store
 	passwords Passwords
+	factors   login.Prover
 	log       *slog.Logger
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithFactors asks the account's second factor, when it has one, before deleting it.
+func WithFactors(f login.Prover) Option { return func(s *Service) { s.factors = f } }
+
 // New returns a Service over st that checks passwords with pw and logs to log.
-func New(st Store, pw Passwords, log *slog.Logger) *Service {
-	return &Service{store: st, passwords: pw, log: log}
+func New(st Store, pw Passwords, log *slog.Logger, opts ...Option) *Service {
+	s := &Service{store: st, passwords: pw, log: log, factors: login.NoProver{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
-// Delete deletes u's account once password is theirs (checked, and throttled, like a
+// Delete deletes u's account once password (and the second factor p, if any) is theirs (checked, and throttled, like a
 // log-in; a wrong one is a 400 naming "password"). Its sessions, tokens, queued mail,
 // throttle rows and security events go with it in one transaction, so its tokens die on
 // every instance at the commit and its username and email are free again. The events
 // go too, so the deletion is logged for the operator instead, asked from o.
-func (s *Service) Delete(ctx context.Context, u auth.User, password string, o events.Origin) error {
-	// Once second factors exist, every enrolled one is asked here too (a code beside
-	// the password): account-flows.md asks them all before a change to the account's
-	// existence.
+func (s *Service) Delete(ctx context.Context, u auth.User, password string, p auth.Proof, o events.Origin) error {
+	// Every enrolled factor is asked before a change to the account's existence
+	// (account-flows.md): the password, then the second factor when there is one.
 	if err := s.passwords.CheckPassword(ctx, u, password, "password"); err != nil {
+		return err
+	}
+	c := login.Client{Address: o.Address, UserAgent: o.UserAgent, Replaces: o.SessionID}
+	if err := s.factors.Prove(ctx, u, p, c); err != nil {
 		return err
 	}
 	if err := s.store.DeleteAccount(ctx, u.ID); err != nil {

@@ -70,7 +70,7 @@ func TestDelete(t *testing.T) {
 			var logs bytes.Buffer
 			st := &fakeStore{err: tc.storeErr}
 			s := account.New(st, passwords{}, slog.New(slog.NewTextHandler(&logs, nil)))
-			err := s.Delete(context.Background(), u, tc.password, events.Origin{Address: "192.0.2.1", SessionID: "s1"})
+			err := s.Delete(context.Background(), u, tc.password, auth.Proof{}, events.Origin{Address: "192.0.2.1", SessionID: "s1"})
 			if tc.wantCode == "" && err != nil || tc.wantCode != "" && auth.ErrorCode(err) != tc.wantCode {
 				t.Fatalf("Delete = %v, want code %q", err, tc.wantCode)
 			}

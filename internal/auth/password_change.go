@@ -9,6 +9,7 @@ import (
 type ChangePasswordInput struct {
 	CurrentPassword string
 	NewPassword     string
+	Proof           Proof // the second factor, for an account with one
 }
 
 // Messages for password changes.

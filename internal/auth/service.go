@@ -23,8 +23,11 @@ type Service struct {
 	common   *CommonPasswords
 	throttle LoginThrottle
 	policy   ThrottlePolicy
-	gate     HashGate
-	now      func() time.Time
+	// codePolicy is the throttle of second-factor codes, counted per account on a key of
+	// their own (codeKey).
+	codePolicy ThrottlePolicy
+	gate       HashGate
+	now        func() time.Time
 	// decoys holds a hash of each kind the hasher verifies, in a fixed order. A failed
 	// log-in verifies against the decoy of every kind it did not check (all of them for
 	// an unknown name), so every failure costs one verification of each kind, and timing
@@ -83,7 +86,7 @@ type MaxPasswordBytes interface {
 
 // NewService returns a Service over users, hashing with hasher.
 func NewService(users UserStore, hasher PasswordHasher, log *slog.Logger, opts ...Option) (*Service, error) {
-	s := &Service{users: users, hasher: hasher, log: log, now: time.Now, policy: DefaultThrottle}
+	s := &Service{users: users, hasher: hasher, log: log, now: time.Now, policy: DefaultThrottle, codePolicy: CodeThrottle}
 	s.common = NewCommonPasswords()
 	for _, o := range opts {
 		o(s)

@@ -12,13 +12,18 @@ import (
 // function that gives the place back with the attempt's outcome. A blocked key is
 // ETooMany with the wait; so is one whose places stay taken too long.
 func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptOutcome) error, err error) {
+	return s.reserveWith(ctx, key, s.policy)
+}
+
+// reserveWith is reserve under the policy p.
+func (s *Service) reserveWith(ctx context.Context, key string, p ThrottlePolicy) (finish func(AttemptOutcome) error, err error) {
 	if s.throttle == nil {
 		return func(AttemptOutcome) error { return nil }, nil
 	}
 	// Waiting is for attempts that run on real CPUs, so it is timed by the real clock;
 	// s.now is the policy's clock (blocks, leases), which tests move by hand.
-	giveUp := time.Now().Add(s.policy.waitInFlight())
-	leave, ok, err := s.queues.wait(ctx, key, s.policy.FreeFailures, giveUp)
+	giveUp := time.Now().Add(p.waitInFlight())
+	leave, ok, err := s.queues.wait(ctx, key, p.FreeFailures, giveUp)
 	if err != nil {
 		return nil, err
 	}
@@ -27,7 +32,7 @@ func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptO
 	}
 	pause := 5 * time.Millisecond
 	for {
-		r, err := s.throttle.ReserveLoginAttempt(ctx, key, s.now(), s.policy)
+		r, err := s.throttle.ReserveLoginAttempt(ctx, key, s.now(), p)
 		if err != nil {
 			leave()
 			return nil, fmt.Errorf("login throttle: %w", err)
@@ -37,7 +42,7 @@ func (s *Service) reserve(ctx context.Context, key string) (finish func(AttemptO
 				defer leave()
 				// The outcome is recorded even when the client has gone: a guess that
 				// was checked must count, and a place must not stay taken.
-				if err := s.throttle.FinishLoginAttempt(context.WithoutCancel(ctx), key, s.now(), o, s.policy); err != nil {
+				if err := s.throttle.FinishLoginAttempt(context.WithoutCancel(ctx), key, s.now(), o, p); err != nil {
 					return fmt.Errorf("record login attempt: %w", err)
 				}
 				return nil

@@ -2,6 +2,7 @@
 package config
 
 import (
+	"authme/internal/mfa"
 	"errors"
 	"log/slog"
 	"net"
@@ -60,6 +61,10 @@ type Config struct {
 	ResetTokenTTL        time.Duration   // RESET_TOKEN_TTL: how long a password-reset link works
 	RequireVerifiedEmail bool            // REQUIRE_VERIFIED_EMAIL: refuse log-in until the email is verified
 
+	// EncryptionKeys seals second-factor secrets (ENCRYPTION_KEY); nil when unset.
+	EncryptionKeys *mfa.Keyring
+	TOTPIssuer     string // TOTP_ISSUER: the name authenticator apps show
+
 	// JWTSecretGenerated is true when development made up a secret for this process.
 	JWTSecretGenerated bool
 }
@@ -93,6 +98,7 @@ func Load(getenv func(string) string) (Config, error) {
 	readPasswords(r, &c)
 	readClients(r, &c)
 	readMail(r, &c) // after readServer: PUBLIC_URL's default holds PORT
+	readSecondFactors(r, &c)
 	if len(r.errs) > 0 {
 		return Config{}, errors.Join(r.errs...)
 	}

@@ -43,13 +43,20 @@ const (
 	AccountEnabled       = "account-enabled"
 	AccountUnlocked      = "account-unlocked" // by the operator
 	PasswordSet          = "password-set"     // by the operator
+
+	TOTPEnabled            = "totp-enabled"
+	TOTPDisabled           = "totp-disabled" // Detail "by": "operator" when the operator removed it
+	RecoveryCodesGenerated = "recovery-codes-generated"
+	RecoveryCodeUsed       = "recovery-code-used"   // Detail "remaining"
+	SecondFactorFailed     = "second-factor-failed" // Detail "method": totp|recovery-code
 )
 
 // Kinds lists every kind, for documentation and validation.
 func Kinds() []string {
 	return []string{Signup, Login, LoginFailed, LoginThrottled, Logout, PasswordChanged, PasswordReset,
 		EmailVerified, EmailChangeRequested, EmailChanged, EmailChangeUndone, SessionsEnded,
-		AccountDisabled, AccountEnabled, AccountUnlocked, PasswordSet}
+		AccountDisabled, AccountEnabled, AccountUnlocked, PasswordSet,
+		TOTPEnabled, TOTPDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed}
 }
 
 // Detail keys and values of SessionsEnded.
@@ -60,6 +67,13 @@ const (
 	WhichOne      = "one"
 	WhichOthers   = "others"
 	WhichAll      = "all"
+
+	// DetailMethod is how a log-in proved itself ("password", "password+totp",
+	// "password+recovery-code"), or which second factor failed ("totp",
+	// "recovery-code"); DetailRemaining is how many recovery codes are left.
+	DetailMethod    = "method"
+	DetailRemaining = "remaining"
+	DetailBy        = "by"
 )
 
 // Column bounds: the store's columns hold no more.

@@ -5,11 +5,13 @@ import (
 	"time"
 )
 
-// cookies knows the names and flags of authme's three cookies.
+// cookies knows the names and flags of authme's cookies.
 type cookies struct {
 	token, csrfSecret, xsrf string
-	secure                  bool
-	sameSite                http.SameSite
+	// pending holds a log-in's attempt token while it waits for its second factor.
+	pending  string
+	secure   bool
+	sameSite http.SameSite
 	// The attributes of the two cookies set on most responses, rendered once: our
 	// values are base64url, so the header is a concatenation, not a Cookie.String().
 	secretAttrs, xsrfAttrs string
@@ -19,10 +21,10 @@ type cookies struct {
 // HttpOnly ones take the __Host- prefix (Secure, Path=/, no Domain: a subdomain cannot
 // plant or overwrite them). XSRF-TOKEN keeps its name because frontends read it.
 func newCookies(prod bool) cookies {
-	c := cookies{token: "token", csrfSecret: "_csrf", xsrf: "XSRF-TOKEN"}
+	c := cookies{token: "token", csrfSecret: "_csrf", xsrf: "XSRF-TOKEN", pending: "second-factor"}
 	c.secretAttrs, c.xsrfAttrs = "; Path=/; HttpOnly", "; Path=/"
 	if prod {
-		c.token, c.csrfSecret = "__Host-token", "__Host-csrf"
+		c.token, c.csrfSecret, c.pending = "__Host-token", "__Host-csrf", "__Host-second-factor"
 		c.secure, c.sameSite = true, http.SameSiteLaxMode
 		c.secretAttrs += "; Secure; SameSite=Lax"
 		c.xsrfAttrs += "; Secure; SameSite=Lax"
@@ -59,4 +61,17 @@ func cookieValue(r *http.Request, name string) string {
 		return ""
 	}
 	return ck.Value
+}
+
+// setPending sets the cookie that binds a log-in waiting for its second factor to this
+// browser: HttpOnly, and SameSite=Strict, since only the page's own request finishes it.
+func (c cookies) setPending(w http.ResponseWriter, token string, ttl time.Duration) {
+	http.SetCookie(w, &http.Cookie{Name: c.pending, Value: token, Path: "/", HttpOnly: true, Secure: c.secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: max(int(ttl/time.Second), 1)})
+}
+
+// clearPending deletes that cookie.
+func (c cookies) clearPending(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: c.pending, Value: "", Path: "/", HttpOnly: true, Secure: c.secure,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1, Expires: time.Unix(0, 0)})
 }

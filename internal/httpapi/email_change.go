@@ -9,6 +9,7 @@ import (
 type emailChangeRequest struct {
 	Password string `json:"password"`
 	Email    string `json:"email"`
+	secondFactor
 }
 
 // handleEmailChange checks the password and mails a confirmation link to the new
@@ -18,7 +19,7 @@ func (s *Server) handleEmailChange(w http.ResponseWriter, r *http.Request, c cur
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := s.recovery.RequestEmailChange(r.Context(), c.user, req.Password, req.Email, s.client(r)); err != nil {
+	if err := s.recovery.RequestEmailChange(r.Context(), c.user, req.Password, req.Email, req.proof(), s.client(r)); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, messageBody{Message: "Check the new address's inbox for a link that confirms the change. Until then, nothing changes."})

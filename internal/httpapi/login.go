@@ -54,6 +54,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := auth.LoginInput{Credential: req.Credential, Password: req.Password, Device: s.device.read(r)}
 	a, err := s.accounts.Password(r.Context(), in, s.client(r))
+	if err == nil && a.Pending != nil {
+		// Counted as a log-in once the code finishes it (POST /api/session/second-factor).
+		s.countLogin("second_factor")
+		s.writePending(w, a.Pending)
+		return nil
+	}
 	s.countLogin(loginOutcome(err))
 	if err != nil {
 		return err

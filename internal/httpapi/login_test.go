@@ -43,6 +43,11 @@ func (f *fakeAccounts) Reset(_ context.Context, _ login.ResetInput, c login.Clie
 	return f.started, f.err
 }
 
+func (f *fakeAccounts) SecondFactor(_ context.Context, _ string, _ auth.Proof, c login.Client) (login.Finished, error) {
+	f.client = c
+	return login.Finished{Started: f.started}, f.err
+}
+
 // fakeSessions knows one token, "old-token", of session "old".
 type fakeSessions struct{}
 

@@ -9,6 +9,7 @@ import (
 type changePasswordRequest struct {
 	CurrentPassword string `json:"currentPassword"`
 	NewPassword     string `json:"newPassword"`
+	secondFactor
 }
 
 // handleChangePassword changes the password after checking the current one, ends every
@@ -18,7 +19,7 @@ func (s *Server) handleChangePassword(w http.ResponseWriter, r *http.Request, c 
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	in := auth.ChangePasswordInput{CurrentPassword: req.CurrentPassword, NewPassword: req.NewPassword}
+	in := auth.ChangePasswordInput{CurrentPassword: req.CurrentPassword, NewPassword: req.NewPassword, Proof: req.proof()}
 	st, err := s.accounts.ChangePassword(r.Context(), c.user, in, s.client(r))
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func (s *Server) handleResetRequest(w http.ResponseWriter, r *http.Request) erro
 type resetConfirmRequest struct {
 	Token    string `json:"token"`
 	Password string `json:"password"`
+	secondFactor
 }
 
 // handleResetConfirm sets a new password with a reset link's token, ends every session
@@ -42,7 +43,7 @@ func (s *Server) handleResetConfirm(w http.ResponseWriter, r *http.Request) erro
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	st, err := s.accounts.Reset(r.Context(), login.ResetInput{Token: req.Token, Password: req.Password}, s.client(r))
+	st, err := s.accounts.Reset(r.Context(), login.ResetInput{Token: req.Token, Password: req.Password, Proof: req.proof()}, s.client(r))
 	if err != nil {
 		return err
 	}

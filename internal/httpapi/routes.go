@@ -23,6 +23,7 @@ func (s *Server) routes(mux router) {
 	mux.HandleFunc("GET /api/session", s.handleSessionGet)
 	mux.Handle("POST /api/session", s.limitByAddress(s.handle(s.handleLogin)))
 	mux.Handle("DELETE /api/session", s.handle(s.handleLogout))
+	mux.Handle("POST /api/session/second-factor", s.limitByAddress(s.handle(s.handleSecondFactor)))
 
 	mux.Handle("POST /api/users", s.limitByAddress(s.handle(s.handleSignup)))
 	mux.Handle("GET /api/users/me", s.requireAuth(s.handleMe))
@@ -30,6 +31,14 @@ func (s *Server) routes(mux router) {
 	mux.Handle("GET /api/users/me/events", s.requireAuth(s.handleEvents))
 	mux.Handle("DELETE /api/users/me", s.requireAuth(s.handleDeleteAccount))
 	mux.Handle("GET /api/users/me/export", s.requireAuth(s.handleExport))
+
+	// The second factor: status, enrol (password, then a first code), turn off, and new
+	// recovery codes. Every code is throttled per account, whichever endpoint takes it.
+	mux.Handle("GET /api/users/me/totp", s.requireAuth(s.handleTOTPStatus))
+	mux.Handle("POST /api/users/me/totp", s.requireAuth(s.handleTOTPBegin))
+	mux.Handle("POST /api/users/me/totp/confirm", s.requireAuth(s.handleTOTPConfirm))
+	mux.Handle("DELETE /api/users/me/totp", s.requireAuth(s.handleTOTPDisable))
+	mux.Handle("POST /api/users/me/totp/recovery-codes", s.requireAuth(s.handleRecoveryCodes))
 
 	mux.Handle("PUT /api/users/me/email", s.limitMail(s.requireAuth(s.handleEmailChange)))
 

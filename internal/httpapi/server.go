@@ -55,6 +55,8 @@ type Deps struct {
 	Recovery Recovery
 	// Events reads the accounts' security history; nil: every history is empty.
 	Events EventLog
+	// Factors enrols and removes second factors; nil: none can be enrolled.
+	Factors Factors
 	// Owners deletes and exports accounts at their owner's request (the account
 	// package's Service); nil: both answer 503.
 	Owners Owners
@@ -64,7 +66,8 @@ type Deps struct {
 	// Observe, when set, is told every request's route pattern, status and duration.
 	Observe func(pattern string, status int, d time.Duration)
 	// CountLogin, when set, is told each log-in's outcome: ok, invalid, throttled, shed
-	// or error. CountSignup is told of each new account.
+	// or error (second_factor when a right password waits for a code). CountSignup is told
+	// of each new account.
 	CountLogin  func(outcome string)
 	CountSignup func()
 }
@@ -75,6 +78,7 @@ type Accounts interface {
 	Signup(ctx context.Context, in auth.SignupInput, c login.Client) (login.Started, error)
 	ChangePassword(ctx context.Context, u auth.User, in auth.ChangePasswordInput, c login.Client) (login.Started, error)
 	Reset(ctx context.Context, in login.ResetInput, c login.Client) (login.Started, error)
+	SecondFactor(ctx context.Context, token string, p auth.Proof, c login.Client) (login.Finished, error)
 }
 
 // Recovery is how owners prove their address: the recovery package's Service.
@@ -82,7 +86,7 @@ type Recovery interface {
 	RequestReset(ctx context.Context, email string, c login.Client) error
 	RequestVerification(ctx context.Context, email string, c login.Client) error
 	ConfirmVerification(ctx context.Context, token string, c login.Client) (auth.User, error)
-	RequestEmailChange(ctx context.Context, u auth.User, password, email string, c login.Client) error
+	RequestEmailChange(ctx context.Context, u auth.User, password, email string, p auth.Proof, c login.Client) error
 	ConfirmEmailChange(ctx context.Context, token string, keep recovery.Session, c login.Client) (auth.User, error)
 	UndoEmailChange(ctx context.Context, token string, c login.Client) (auth.User, error)
 }
@@ -90,7 +94,7 @@ type Recovery interface {
 // Owners is what a person does to their account as a whole: the account package's
 // Service.
 type Owners interface {
-	Delete(ctx context.Context, u auth.User, password string, o events.Origin) error
+	Delete(ctx context.Context, u auth.User, password string, p auth.Proof, o events.Origin) error
 	Export(ctx context.Context, userID int64) (account.Data, error)
 }
 
@@ -123,6 +127,7 @@ type Server struct {
 	recovery    Recovery
 	events      EventLog
 	owners      Owners
+	factors     Factors
 	ipv6Bits    int
 	observe     func(pattern string, status int, d time.Duration)
 	requestIDs  *requestIDs
@@ -145,6 +150,9 @@ func NewServer(d Deps) *Server {
 	if d.Owners == nil {
 		d.Owners = noOwners{}
 	}
+	if d.Factors == nil {
+		d.Factors = noFactors{}
+	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
 	}
@@ -166,6 +174,7 @@ func NewServer(d Deps) *Server {
 		recovery:    d.Recovery,
 		events:      d.Events,
 		owners:      d.Owners,
+		factors:     d.Factors,
 		ipv6Bits:    d.IPv6Prefix,
 		observe:     d.Observe,
 		requestIDs:  newRequestIDs(),
@@ -216,7 +225,7 @@ func (mailOff) RequestVerification(context.Context, string, login.Client) error 
 func (mailOff) ConfirmVerification(context.Context, string, login.Client) (auth.User, error) {
 	return auth.User{}, auth.ErrMailOff
 }
-func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, login.Client) error {
+func (mailOff) RequestEmailChange(context.Context, auth.User, string, string, auth.Proof, login.Client) error {
 	return auth.ErrMailOff
 }
 func (mailOff) ConfirmEmailChange(context.Context, string, recovery.Session, login.Client) (auth.User, error) {

@@ -58,6 +58,25 @@ type Tx interface {
 
 	// RecordEvent writes a security event, committed with what it records.
 	RecordEvent(ctx context.Context, e events.Event) error
+
+	// Second factors. Secrets arrive sealed (the mfa package seals them): the store
+	// only moves rows. PutTOTP records an unconfirmed secret (auth.ErrTOTPOn when one is
+	// in use); ConfirmTOTP puts it in use (auth.ErrNoEnrolment when none waits);
+	// SpendTOTPStep accepts a code's step once and SpendRecoveryCode a recovery code
+	// once, returning how many are left (auth.ErrNotFound refuses either).
+	PutTOTP(ctx context.Context, f auth.TOTPFactor) error
+	ConfirmTOTP(ctx context.Context, userID int64, at time.Time, step int64) error
+	DeleteSecondFactors(ctx context.Context, userID int64) error
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes []string, at time.Time) error
+	SpendTOTPStep(ctx context.Context, userID, step int64) error
+	SpendRecoveryCode(ctx context.Context, userID int64, hash string) (int, error)
+	// InsertPendingLogin records a log-in waiting for its second factor;
+	// RedeemPendingLogin uses it up (auth.ErrNotFound when missing, expired or ended).
+	InsertPendingLogin(ctx context.Context, p auth.PendingLogin) error
+	RedeemPendingLogin(ctx context.Context, hash string, now time.Time) (auth.PendingLogin, error)
+	// EndPendingLogins ends every log-in of the user waiting for a second factor: a new
+	// password voids what the old one began.
+	EndPendingLogins(ctx context.Context, userID int64) error
 }
 
 // TokenReader reads a mailed token without using it up.
@@ -90,6 +109,9 @@ type Service struct {
 	// notify is whether account changes are mailed to their owner (false when mail is
 	// off); requireVerified refuses log-ins of accounts whose address is not proven.
 	notify, requireVerified bool
+	// factors asks and checks second factors; pending keeps the log-ins waiting for one.
+	factors SecondFactors
+	pending PendingLogins
 }
 
 // Option configures a Service.
@@ -112,11 +134,20 @@ func RequireVerifiedEmail(on bool) Option { return func(s *Service) { s.requireV
 // WithClock sets the clock that token expiry and verification times read.
 func WithClock(now func() time.Time) Option { return func(s *Service) { s.now = now } }
 
+// WithSecondFactors has log-ins of accounts with a second factor wait for it (kept in
+// p), and sensitive changes ask it, as f says.
+func WithSecondFactors(f SecondFactors, p PendingLogins) Option {
+	return func(s *Service) { s.factors, s.pending = f, p }
+}
+
 // New returns a Service that verifies with v, issues sessions with i and writes to st.
 func New(v Verifier, i Issuer, st Store, opts ...Option) *Service {
 	s := &Service{verify: v, sessions: i, store: st, now: time.Now}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.factors == nil {
+		s.factors = NoSecondFactors{}
 	}
 	return s
 }
@@ -144,6 +175,11 @@ type step func(ctx context.Context, tx Tx) (auth.User, error)
 // start is the one owner of a new session: one transaction runs the step, ends the
 // session the client replaces, records the new one and the security event of kind.
 func (s *Service) start(ctx context.Context, c Client, kind string, st step) (Started, error) {
+	return s.startWith(ctx, c, kind, nil, st)
+}
+
+// startWith is start, with the event's detail.
+func (s *Service) startWith(ctx context.Context, c Client, kind string, detail map[string]string, st step) (Started, error) {
 	var out Started
 	err := s.store.InTx(ctx, func(tx Tx) error {
 		u, err := st(ctx, tx)
@@ -162,7 +198,9 @@ func (s *Service) start(ctx context.Context, c Client, kind string, st step) (St
 		if err := tx.InsertSession(ctx, sess); err != nil {
 			return err
 		}
-		if err := tx.RecordEvent(ctx, c.Origin(sess.ID).Event(u.ID, kind, s.now())); err != nil {
+		e := c.Origin(sess.ID).Event(u.ID, kind, s.now())
+		e.Detail = detail
+		if err := tx.RecordEvent(ctx, e); err != nil {
 			return err
 		}
 		out = Started{User: u, Session: sess, Token: tok}

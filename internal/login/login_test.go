@@ -3,6 +3,7 @@ package login_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,28 @@ func (t *fakeTx) RecordEvent(_ context.Context, e events.Event) error {
 	return t.write("event " + e.Kind + " " + e.SessionID + " " + e.Address)
 }
 
+func (t *fakeTx) PutTOTP(_ context.Context, f auth.TOTPFactor) error { return t.write("put totp") }
+func (t *fakeTx) ConfirmTOTP(context.Context, int64, time.Time, int64) error {
+	return t.write("confirm totp")
+}
+func (t *fakeTx) DeleteSecondFactors(context.Context, int64) error { return t.write("delete factors") }
+func (t *fakeTx) ReplaceRecoveryCodes(context.Context, int64, []string, time.Time) error {
+	return t.write("recovery codes")
+}
+func (t *fakeTx) SpendTOTPStep(_ context.Context, _, step int64) error {
+	return t.write(fmt.Sprintf("spend step %d", step))
+}
+func (t *fakeTx) SpendRecoveryCode(context.Context, int64, string) (int, error) {
+	return 9, t.write("spend recovery code")
+}
+func (t *fakeTx) InsertPendingLogin(_ context.Context, p auth.PendingLogin) error {
+	return t.write("pending " + p.ExpiresAt.Sub(p.CreatedAt).String())
+}
+func (t *fakeTx) RedeemPendingLogin(_ context.Context, hash string, _ time.Time) (auth.PendingLogin, error) {
+	return auth.PendingLogin{Hash: hash}, t.write("redeem pending")
+}
+func (t *fakeTx) EndPendingLogins(context.Context, int64) error { return t.write("end pending") }
+
 // fakeVerifier accepts the password "right" and hashes by prefixing "h:".
 type fakeVerifier struct{}
 
@@ -133,7 +156,7 @@ func TestStart(t *testing.T) {
 		{"PasswordChangeEndsEverySessionAndStartsOne", func(s *login.Service) (login.Started, error) {
 			u := auth.User{ID: 1, Username: "ann"}
 			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{UserAgent: "ua", Replaces: "old"})
-		}, "", "hash h:new|end all|void reset|insert s-ann ua|event password-changed s-ann ", false},
+		}, "", "hash h:new|end all|end pending|void reset|insert s-ann ua|event password-changed s-ann ", false},
 		{"PasswordChangeWhoseSessionFailsKeepsTheOldPassword", func(s *login.Service) (login.Started, error) {
 			u := auth.User{ID: 1, Username: "ann"}
 			return s.ChangePassword(ctx, u, auth.ChangePasswordInput{CurrentPassword: "right", NewPassword: "new"}, login.Client{})

@@ -2,17 +2,17 @@ package login
 
 import (
 	"context"
+	"fmt"
 
 	"authme/internal/auth"
 	"authme/internal/events"
 )
 
-// Attempt is how a log-in whose password was right ends: in a session, or, for an
-// account with another factor to prove, in a pending next step. No account has a
-// second factor yet, so today every attempt ends in Started; the shape is the one the
-// second factor will fill, without a new kind of answer for those that need none.
+// Attempt is how a log-in whose password was right ends: in a session (Started), or,
+// for an account with a second factor, in a log-in that waits for it (Pending, non-nil).
 type Attempt struct {
 	Started Started
+	Pending *Pending
 }
 
 // Password logs in with a username or email and a password: auth verifies them (with
@@ -32,7 +32,19 @@ func (s *Service) Password(ctx context.Context, in auth.LoginInput, c Client) (A
 		// someone who does not know it.
 		return Attempt{}, auth.ErrEmailUnverified
 	}
-	st, err := s.start(ctx, c, events.Login, func(context.Context, Tx) (auth.User, error) { return u, nil })
+	on, err := s.factors.Enrolled(ctx, u.ID)
+	if err != nil {
+		return Attempt{}, fmt.Errorf("login: %w", err)
+	}
+	if on {
+		p, err := s.pend(ctx, u)
+		if err != nil {
+			return Attempt{}, err
+		}
+		return Attempt{Pending: &p}, nil
+	}
+	st, err := s.startWith(ctx, c, events.Login, map[string]string{events.DetailMethod: "password"},
+		func(context.Context, Tx) (auth.User, error) { return u, nil })
 	if err != nil {
 		return Attempt{}, err
 	}

@@ -11,10 +11,12 @@ import (
 	"authme/internal/tokens"
 )
 
-// ResetInput is a reset link's token and the new password.
+// ResetInput is a reset link's token and the new password, and for an account with a
+// second factor, a code: a reset proves the address, not the second factor.
 type ResetInput struct {
 	Token    string
 	Password string
+	Proof    auth.Proof
 }
 
 // Reset logs in with a password-reset link: the token (from the mail) proves the
@@ -40,12 +42,26 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 	if err != nil {
 		return Started{}, fmt.Errorf("reset password: %w", err)
 	}
+	on, err := s.factors.Enrolled(ctx, rec.UserID)
+	if err != nil {
+		return Started{}, fmt.Errorf("reset password: %w", err)
+	}
+	if on && in.Proof.Empty() {
+		return Started{}, auth.ErrResetNeedsCode // the link stays usable
+	}
 	newHash, err := s.verify.PrepareReset(ctx, rec.UserID, in.Password)
+	if err != nil {
+		return Started{}, err
+	}
+	proven, err := s.factors.Verify(ctx, rec.UserID, in.Proof, c)
 	if err != nil {
 		return Started{}, err
 	}
 	c.Replaces = "" // ended with all the others
 	st, err := s.start(ctx, c, events.PasswordReset, func(ctx context.Context, tx Tx) (auth.User, error) {
+		if _, err := proven.Spend(ctx, tx, c); err != nil {
+			return auth.User{}, err
+		}
 		now := s.now()
 		acct, err := tx.Account(ctx, rec.UserID)
 		if errors.Is(err, auth.ErrNotFound) {
@@ -74,6 +90,9 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		if err := tx.EndUserSessions(ctx, u.ID); err != nil {
 			return auth.User{}, err
 		}
+		if err := tx.EndPendingLogins(ctx, u.ID); err != nil {
+			return auth.User{}, err
+		}
 		// Every other link the account has outstanding was sent to the same address
 		// and is void now anyway (the stamps changed); deleting them says so at once.
 		if err := tx.DeleteTokens(ctx, u.ID, tokens.Reset, tokens.Verify, tokens.EmailChange); err != nil {
@@ -87,6 +106,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput, c Client) (Started, 
 		}
 		return u, s.notice(ctx, tx, outbox.KindPasswordChanged, u, c)
 	})
+	proven.Finish(err, true)
 	if err != nil {
 		return Started{}, fmt.Errorf("reset password: %w", err)
 	}

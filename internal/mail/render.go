@@ -23,7 +23,9 @@ type Data struct {
 	Expires  time.Duration // how long Link works
 	NewEmail string        // email-change kinds: the address asked for
 	OldEmail string        // email-changed: the address the account had
-	Request  Request       // who asked for this mail
+	// Remaining is how many recovery codes the account has left (recovery-code-used).
+	Remaining int
+	Request   Request // who asked for this mail
 }
 
 // Request describes the request that led to a mail, so the person can tell whether it was them.
@@ -51,6 +53,8 @@ func kindNeeds(kind string) (needs, bool) {
 		return needs{newEmail: true}, true
 	case "email-changed":
 		return needs{link: true, expires: true, newEmail: true, oldEmail: true}, true
+	case "totp-enabled", "totp-disabled", "recovery-code-used":
+		return needs{}, true
 	}
 	return needs{}, false
 }

@@ -55,7 +55,7 @@ func New(src Sources) *Metrics {
 		}, []string{"route", "status"}),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authme_logins_total",
-			Help: "Log-in attempts by outcome: ok, invalid, throttled, shed (hashing saturated) or error.",
+			Help: "Log-in requests by outcome: ok, second_factor (right password, a code is asked next), invalid, throttled, shed (hashing saturated) or error.",
 		}, []string{"outcome"}),
 		signups: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "authme_signups_total",
@@ -74,7 +74,7 @@ func New(src Sources) *Metrics {
 	m.reg.MustRegister(m.requests, m.logins, m.signups, m.hashWait, m.mail,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	for _, o := range []string{"ok", "invalid", "throttled", "shed", "error"} {
+	for _, o := range []string{"ok", "second_factor", "invalid", "throttled", "shed", "error"} {
 		m.logins.WithLabelValues(o)
 	}
 	for _, o := range []string{outbox.Queued, outbox.Sent, outbox.Retried, outbox.Failed, outbox.Dropped} {

@@ -8,6 +8,9 @@ const (
 	KindEmailChangeConfirm = "email-change-confirm" // a confirmation link, to the new address
 	KindEmailChangeNotice  = "email-change-notice"  // a notice to the old address that a change was asked
 	KindEmailChanged       = "email-changed"        // a notice to the old address, with a link to undo
+	KindTOTPEnabled        = "totp-enabled"         // a notice: two-factor authentication turned on
+	KindTOTPDisabled       = "totp-disabled"        // a notice: two-factor authentication turned off
+	KindRecoveryCodeUsed   = "recovery-code-used"   // a notice: a recovery code was used, with how many remain
 )
 
 // Keys of Job.Data that say who asked: shown in the mail so its reader can tell
@@ -17,4 +20,5 @@ const (
 	DataUserAgent = "userAgent" // its User-Agent header
 	DataAt        = "at"        // when, RFC 3339 in UTC
 	DataNewEmail  = "newEmail"  // for a change of email: the address asked for
+	DataRemaining = "remaining" // for a used recovery code: how many the account has left
 )

@@ -13,10 +13,10 @@ import (
 	"authme/internal/tokens"
 )
 
-// RequestEmailChange checks u's password (throttled like a log-in), then queues a
-// confirmation link to the new address and a notice to the old one. Nothing changes
-// until the link is followed.
-func (s *Service) RequestEmailChange(ctx context.Context, u auth.User, password, email string, c login.Client) error {
+// RequestEmailChange checks u's password (throttled like a log-in) and second factor,
+// when u has one, then queues a confirmation link to the new address and a notice to the
+// old one. Nothing changes until the link is followed.
+func (s *Service) RequestEmailChange(ctx context.Context, u auth.User, password, email string, p auth.Proof, c login.Client) error {
 	if !s.mailOn {
 		return auth.ErrMailOff
 	}
@@ -27,6 +27,9 @@ func (s *Service) RequestEmailChange(ctx context.Context, u auth.User, password,
 		return &auth.Error{Code: auth.EInvalid, Message: auth.MsgBadRequest, Fields: map[string]string{"email": MsgSameEmail}}
 	}
 	if err := s.passwords.CheckPassword(ctx, u, password, "password"); err != nil {
+		return err
+	}
+	if err := s.factors.Prove(ctx, u, p, c); err != nil {
 		return err
 	}
 	// A taken address is refused now, as sign-up refuses it; the confirmation checks

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -99,7 +100,9 @@ func (m *Mailer) Deliver(ctx context.Context, j outbox.Job) error {
 			return err
 		}
 		d.Expires = UndoTTL
-	case outbox.KindPasswordChanged:
+	case outbox.KindRecoveryCodeUsed:
+		d.Remaining, _ = strconv.Atoi(j.Data[outbox.DataRemaining])
+	case outbox.KindPasswordChanged, outbox.KindTOTPEnabled, outbox.KindTOTPDisabled:
 	default:
 		return outbox.Permanent(fmt.Errorf("unknown mail kind %q", j.Kind))
 	}

@@ -42,6 +42,7 @@ type Service struct {
 	store     Store
 	limit     Limiter
 	passwords Passwords
+	factors   login.Prover
 	wake      func() // tells the sender a mail is queued
 	now       func() time.Time
 	mailOn    bool
@@ -57,11 +58,16 @@ type Options struct {
 	// Wake is called after a mail is queued (the sender's Notify); nil: none.
 	Wake func()
 	Now  func() time.Time
+	// Factors asks the second factor before a change of email; nil: no account has one.
+	Factors login.Prover
 }
 
 // New returns a Service over st that checks passwords with pw.
 func New(st Store, pw Passwords, o Options) *Service {
-	s := &Service{store: st, passwords: pw, limit: o.PerEmail, wake: o.Wake, now: o.Now, mailOn: o.MailOn}
+	s := &Service{store: st, passwords: pw, limit: o.PerEmail, wake: o.Wake, now: o.Now, mailOn: o.MailOn, factors: o.Factors}
+	if s.factors == nil {
+		s.factors = login.NoProver{}
+	}
 	if s.now == nil {
 		s.now = time.Now
 	}

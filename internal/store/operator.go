@@ -96,8 +96,8 @@ func (db *DB) ListAccounts(ctx context.Context, query string, limit int) ([]Acco
 type LoginThrottle = account.Throttle
 
 // throttleKeysOf matches the throttle keys of the user $1 (as text): the account's and
-// its devices' (auth's accountKey and deviceKey).
-const throttleKeysOf = `("key" = 'u:' || CAST($1 AS TEXT) OR "key" LIKE 'd:' || CAST($1 AS TEXT) || ':%')`
+// its devices' and its second-factor codes' (auth's accountKey, deviceKey and codeKey).
+const throttleKeysOf = `("key" = 'u:' || CAST($1 AS TEXT) OR "key" LIKE 'd:' || CAST($1 AS TEXT) || ':%' OR "key" = '2fa:u:' || CAST($1 AS TEXT))`
 
 // AccountThrottles lists the account's log-in throttle rows.
 func (db *DB) AccountThrottles(ctx context.Context, userID int64) ([]LoginThrottle, error) {
@@ -285,6 +285,9 @@ var AccountTables = []struct {
 	ByKey        bool
 }{
 	{"Sessions", `"userId" = $1`, false},
+	{"PendingLogins", `"userId" = $1`, false},
+	{"RecoveryCodes", `"userId" = $1`, false},
+	{"TotpFactors", `"userId" = $1`, false},
 	{"LoginThrottles", throttleKeysOf, true},
 	{"AccountTokens", `"userId" = $1`, false},
 	{"Outbox", outboxOfAccount, false},

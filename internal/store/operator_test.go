@@ -31,7 +31,7 @@ func accountFixture(t *testing.T, db *store.DB, name string) (auth.User, string)
 		t.Fatal(err)
 	}
 	p := auth.ThrottlePolicy{FreeFailures: 5}
-	for _, key := range []string{"u:" + itoa(u.ID), "d:" + itoa(u.ID) + ":device"} {
+	for _, key := range []string{"u:" + itoa(u.ID), "d:" + itoa(u.ID) + ":device", "2fa:u:" + itoa(u.ID)} {
 		if _, err := db.ReserveLoginAttempt(ctx, key, now, p); err != nil {
 			t.Fatal(err)
 		}
@@ -41,6 +41,15 @@ func accountFixture(t *testing.T, db *store.DB, name string) (auth.User, string)
 	}
 	err = db.InTx(ctx, func(tx login.Tx) error {
 		if err := tx.InsertToken(ctx, tokens.Record{Hash: name + "-token", UserID: u.ID, Purpose: tokens.Reset, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			return err
+		}
+		if err := tx.PutTOTP(ctx, auth.TOTPFactor{UserID: u.ID, Sealed: "sealed", KeyID: "k1", CreatedAt: now}); err != nil {
+			return err
+		}
+		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, []string{name + "-code"}, now); err != nil {
+			return err
+		}
+		if err := tx.InsertPendingLogin(ctx, auth.PendingLogin{Hash: name + "-pending", UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindPasswordChanged, UserID: u.ID, Email: u.Email, CreatedAt: now})
@@ -211,14 +220,14 @@ func TestUnlockAccount(t *testing.T) {
 		u, _ := accountFixture(t, db, "locked1")
 		other, _ := accountFixture(t, db, "locked2")
 		n, err := db.UnlockAccount(ctx, u.ID, time.Now())
-		if err != nil || n != 2 {
-			t.Fatalf("UnlockAccount = %d, %v; want 2 rows cleared", n, err)
+		if err != nil || n != 3 {
+			t.Fatalf("UnlockAccount = %d, %v; want 3 rows cleared (password, device, codes)", n, err)
 		}
 		if left := rowsOf(t, db, u.ID)["LoginThrottles"]; left != 0 {
 			t.Errorf("%d throttle rows left", left)
 		}
-		if left := rowsOf(t, db, other.ID)["LoginThrottles"]; left != 2 {
-			t.Errorf("the other account has %d throttle rows, want 2", left)
+		if left := rowsOf(t, db, other.ID)["LoginThrottles"]; left != 3 {
+			t.Errorf("the other account has %d throttle rows, want 3", left)
 		}
 	})
 }

@@ -1,0 +1,3 @@
+DROP TABLE "PendingLogins";
+DROP TABLE "RecoveryCodes";
+DROP TABLE "TotpFactors";
