@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"authme/internal/auth"
 )
 
 // The page's side of two-factor authentication, with the API's answers made up by
@@ -20,7 +22,7 @@ func TestSecondFactorPages(t *testing.T) {
 	const (
 		pending = `{"user":null,"secondFactor":{"methods":["totp","recoveryCode"],"expiresAt":"2030-01-01T00:00:00Z"}}`
 		demo    = `{"user":{"id":1,"username":"Demo-lition","email":"demo@user.io"},"emailVerifiedAt":null}`
-		askCode = `{"message":"Bad request","errors":{"code":"Enter a code from your authenticator app (or a recovery code)"}}`
+		askCode = `{"message":"Bad request","errors":{"code":"` + auth.MsgCodeRequired + `"}}`
 	)
 	loggedInWithCode := strings.TrimSuffix(demo, "}") + `,"recoveryCodesRemaining":2}`
 
@@ -45,11 +47,11 @@ func TestSecondFactorPages(t *testing.T) {
 	tb.must("AWrongCodeIsTiedToTheField", func(t *testing.T) {
 		tb.allow("/api/session/second-factor", http.StatusUnauthorized)
 		f.set("POST /api/session/second-factor", fault{status: http.StatusUnauthorized,
-			body: `{"message":"Invalid code","errors":{"code":"That code is not right. Try the newest one."}}`})
+			body: `{"message":"` + auth.MsgInvalidCode + `","errors":{"code":"` + auth.MsgCodeWrong + `"}}`})
 		defer f.clear("POST /api/session/second-factor")
 		tb.fill(t, "second-factor-code", "123 456\r")
 		tb.waitFor(t, `document.getElementById("second-factor-code").getAttribute("aria-invalid") === "true"`)
-		wantFieldError(t, tb, "second-factor-code", "That code is not right")
+		wantFieldError(t, tb, "second-factor-code", auth.MsgCodeWrong)
 		if got := tb.focused(t); got != "second-factor-code" {
 			t.Errorf("focus is on %q, want the code field", got)
 		}
@@ -81,7 +83,7 @@ func TestSecondFactorPages(t *testing.T) {
 		}
 	})
 
-	tb.must("AnExpiredAttemptGoesBackToLogIn", func(t *testing.T) {
+	tb.must("TheFifthWrongCodeGoesBackToLogIn", func(t *testing.T) {
 		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
 		f.set("POST /api/session", fault{status: http.StatusAccepted, body: pending})
 		tb.do(t, chromedp.Click(chromedp.ID("demo-button")), chromedp.WaitVisible(chromedp.ID("view-second-factor")))
@@ -91,12 +93,13 @@ func TestSecondFactorPages(t *testing.T) {
 			t.Errorf("the code field holds %q", got)
 		}
 		tb.allow("/api/session/second-factor", http.StatusUnauthorized)
+		// The attempt has ended: that matters more than the code's own error beside it.
 		f.set("POST /api/session/second-factor", fault{status: http.StatusUnauthorized,
-			body: `{"message":"Your log-in attempt expired. Log in again.","errors":{"attempt":"Your log-in attempt expired. Log in again."}}`})
+			body: `{"message":"` + auth.MsgAttemptEnded + `","errors":{"attempt":"` + auth.MsgAttemptEnded + `","code":"` + auth.MsgCodeWrong + `"}}`})
 		defer f.clear("POST /api/session/second-factor")
 		tb.fill(t, "second-factor-code", "123456\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-guest")))
-		wantMessage(t, tb, "login-message", "Your log-in attempt expired. Log in again.")
+		wantMessage(t, tb, "login-message", auth.MsgAttemptEnded)
 		if got := tb.focused(t); got != "login-password" {
 			t.Errorf("focus is on %q, want the password field", got)
 		}
@@ -113,7 +116,7 @@ func TestSecondFactorPages(t *testing.T) {
 		tb.fill(t, "password-current", "password")
 		tb.fill(t, "password-new", "a-brand-new-password\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("password-code")))
-		wantFieldError(t, tb, "password-code", "Enter a code from your authenticator app")
+		wantFieldError(t, tb, "password-code", auth.MsgCodeRequired)
 		if got := tb.focused(t); got != "password-code" {
 			t.Errorf("focus is on %q, want the code field", got)
 		}
@@ -136,13 +139,13 @@ func TestSecondFactorPages(t *testing.T) {
 		tb.fill(t, "email-new", "demolition@new.example")
 		tb.fill(t, "email-password", "a-brand-new-password\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("email-code")))
-		wantFieldError(t, tb, "email-code", "Enter a code")
+		wantFieldError(t, tb, "email-code", auth.MsgCodeRequired)
 		tb.do(t, chromedp.Click(chromedp.ID("email-proof-switch")), chromedp.WaitVisible(chromedp.ID("email-recovery")))
 		f.set("PUT /api/users/me/email", fault{status: http.StatusBadRequest,
-			body: `{"message":"Bad request","errors":{"recoveryCode":"That recovery code is not right."}}`})
+			body: `{"message":"Bad request","errors":{"recoveryCode":"` + auth.MsgRecoveryWrong + `"}}`})
 		tb.fill(t, "email-recovery", "abcd-efgh-ijkl-mnop-qrst-uvwx\r")
 		tb.waitFor(t, `document.getElementById("email-recovery").getAttribute("aria-invalid") === "true"`)
-		wantFieldError(t, tb, "email-recovery", "That recovery code is not right.")
+		wantFieldError(t, tb, "email-recovery", auth.MsgRecoveryWrong)
 		wantBody(t, f, "PUT /api/users/me/email", map[string]string{
 			"email": "demolition@new.example", "password": "a-brand-new-password", "recoveryCode": "abcd-efgh-ijkl-mnop-qrst-uvwx"})
 		tb.do(t, chromedp.Click(chromedp.ID("email-cancel")))
@@ -159,7 +162,7 @@ func TestSecondFactorPages(t *testing.T) {
 		tb.fill(t, "delete-password", "a-brand-new-password\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("delete-confirm")), chromedp.Click(chromedp.ID("delete-yes")))
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("delete-code")))
-		wantFieldError(t, tb, "delete-code", "Enter a code")
+		wantFieldError(t, tb, "delete-code", auth.MsgCodeRequired)
 		if got := tb.text(t, "delete-message"); got != "Nothing is deleted." {
 			t.Errorf("message = %q", got)
 		}
@@ -171,12 +174,11 @@ func TestSecondFactorPages(t *testing.T) {
 	})
 
 	tb.must("TwoFactorOffOnThisServerSaysWhy", func(t *testing.T) {
-		const why = "Two-factor authentication needs ENCRYPTION_KEY on this server."
 		tb.allow("/api/users/me/totp", http.StatusServiceUnavailable)
-		f.set("GET /api/users/me/totp", fault{status: http.StatusServiceUnavailable, body: `{"message":"` + why + `"}`})
+		f.set("GET /api/users/me/totp", fault{status: http.StatusServiceUnavailable, body: `{"message":"` + auth.MsgTOTPOff + `"}`})
 		defer f.clear("GET /api/users/me/totp")
 		tb.do(t, chromedp.Click(chromedp.ID("totp-toggle")))
-		wantMessage(t, tb, "totp-message", why)
+		wantMessage(t, tb, "totp-message", auth.MsgTOTPOff)
 		if eval[bool](t, tb, `!document.getElementById("totp-actions").hidden`) {
 			t.Error("the section offers to turn it on anyway")
 		}
@@ -189,10 +191,10 @@ func TestSecondFactorPages(t *testing.T) {
 		}
 		tb.allow("/api/password-reset/confirm", http.StatusBadRequest)
 		f.set("POST /api/password-reset/confirm", fault{status: http.StatusBadRequest,
-			body: `{"message":"Bad request","errors":{"code":"This account has two-factor authentication: enter a code from your app."}}`})
+			body: `{"message":"Bad request","errors":{"code":"` + auth.MsgResetNeedsCode + `"}}`})
 		tb.fill(t, "reset-password", "a-reset-password-1\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("reset-code")))
-		wantFieldError(t, tb, "reset-code", "This account has two-factor authentication")
+		wantFieldError(t, tb, "reset-code", auth.MsgResetNeedsCode)
 		if got := tb.focused(t); got != "reset-code" {
 			t.Errorf("focus is on %q, want the code field", got)
 		}

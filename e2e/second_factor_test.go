@@ -16,6 +16,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/pquerna/otp/totp"
 
+	"authme/internal/auth"
 	"authme/internal/testdb"
 )
 
@@ -74,7 +75,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.allow("/api/users/me/totp", http.StatusBadRequest)
 		tb.fill(t, "totp-start-password", "not-my-password\r")
 		tb.waitFor(t, `document.getElementById("totp-start-password").getAttribute("aria-invalid") === "true"`)
-		wantFieldError(t, tb, "totp-start-password", "incorrect")
+		wantFieldError(t, tb, "totp-start-password", auth.MsgCurrentPasswordWrong)
 	})
 
 	tb.must("TheQRCodeRendersUnderTheCSP", func(t *testing.T) {
@@ -111,7 +112,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.allow("/api/users/me/totp/confirm", http.StatusBadRequest)
 		tb.fill(t, "totp-confirm-code", app.wrongCode(t)+"\r")
 		tb.waitFor(t, `document.getElementById("totp-confirm-code").getAttribute("aria-invalid") === "true"`)
-		wantFieldError(t, tb, "totp-confirm-code", "not right")
+		wantFieldError(t, tb, "totp-confirm-code", auth.MsgCodeWrong)
 		if got := tb.focused(t); got != "totp-confirm-code" {
 			t.Errorf("focus is on %q, want the code field", got)
 		}
@@ -188,7 +189,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.tabTo(t, "second-factor-code")
 		tb.do(t, chromedp.KeyEvent(app.wrongCode(t)), chromedp.KeyEvent(kb.Enter))
 		tb.waitFor(t, `document.getElementById("second-factor-code").getAttribute("aria-invalid") === "true"`)
-		wantFieldError(t, tb, "second-factor-code", "not right")
+		wantFieldError(t, tb, "second-factor-code", auth.MsgCodeWrong)
 		if got := tb.focused(t); got != "second-factor-code" {
 			t.Errorf("focus is on %q, want the code field", got)
 		}
@@ -229,7 +230,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.allow("/api/session/second-factor", http.StatusUnauthorized)
 		tb.fill(t, "second-factor-recovery", codes[0]+"\r")
 		tb.waitFor(t, `document.getElementById("second-factor-recovery").getAttribute("aria-invalid") === "true"`)
-		wantFieldError(t, tb, "second-factor-recovery", "not right")
+		wantFieldError(t, tb, "second-factor-recovery", auth.MsgRecoveryWrong)
 		tb.fill(t, "second-factor-recovery", codes[1]+"\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
 		tb.waitFor(t, `document.getElementById("announcer").textContent.includes("You have 8 recovery codes left.")`)
@@ -241,7 +242,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.fill(t, "password-current", pass)
 		tb.fill(t, "password-new", newPass+"\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("password-code")))
-		wantFieldError(t, tb, "password-code", "code")
+		wantFieldError(t, tb, "password-code", auth.MsgCodeRequired)
 		if got := tb.focused(t); got != "password-code" {
 			t.Errorf("focus is on %q, want the code field", got)
 		}
