@@ -286,6 +286,21 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.waitFor(t, `document.getElementById("announcer").textContent === "Two-factor authentication is off."`)
 	})
 
+	tb.must("RecentActivityTellsWhatHappened", func(t *testing.T) {
+		tb.do(t, chromedp.Click(chromedp.ID("activity-toggle")))
+		tb.waitFor(t, `document.querySelectorAll("#activity-list li").length > 0`)
+		all := eval[string](t, tb, `document.getElementById("activity-list").innerText`)
+		for _, want := range []string{
+			"Two-factor authentication turned off", "Password changed", "Logged in with a recovery code",
+			"Wrong recovery code", "Recovery code used (8 left)", "Logged in with a code from the app", "Wrong code from the app",
+		} {
+			if !strings.Contains(all, want) {
+				t.Errorf("the activity lacks %q:\n%s", want, all)
+			}
+		}
+		tb.do(t, chromedp.Click(chromedp.ID("activity-toggle")))
+	})
+
 	tb.must("LogInTakesOnlyThePasswordAgain", func(t *testing.T) {
 		logOutAndIn(t, tb, username, newPass)
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))

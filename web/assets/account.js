@@ -225,11 +225,19 @@ const KINDS = {
   "totp-disabled": "Two-factor authentication turned off",
   "recovery-codes-generated": "New recovery codes made",
   "recovery-code-used": "Recovery code used",
-  "second-factor-failed": "Wrong two-factor code",
+  "second-factor-failed": "Wrong code from the app",
 };
 
 /** eventTitle says what an event was, in words. */
 export function eventTitle(e) {
+  const method = e.detail?.method;
+  if (e.kind === "login" && method === "password+totp") return withCount("Logged in with a code from the app", e);
+  if (e.kind === "login" && method === "password+recovery-code") return withCount("Logged in with a recovery code", e);
+  if (e.kind === "second-factor-failed" && method === "recovery-code") return withCount("Wrong recovery code", e);
+  if (e.kind === "totp-disabled" && e.detail?.by === "operator") return "Two-factor authentication removed by the operator";
+  if (e.kind === "recovery-code-used" && e.detail?.remaining !== undefined) {
+    return `Recovery code used (${e.detail.remaining} left)`;
+  }
   if (e.kind === "sessions-ended") {
     const n = Number(e.detail?.count || 0);
     switch (e.detail?.which) {
@@ -238,7 +246,11 @@ export function eventTitle(e) {
       case "all": return "Logged out everywhere";
     }
   }
-  const name = KINDS[e.kind] || e.kind;
+  return withCount(KINDS[e.kind] || e.kind, e);
+}
+
+/** withCount adds how many times an aggregated event happened to its name. */
+function withCount(name, e) {
   return e.count > 1 ? `${name} ×${e.count}` : name;
 }
 
