@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -27,7 +28,10 @@ import (
 // of password, and turns it off by keyboard.
 func TestSecondFactor(t *testing.T) {
 	for _, tg := range testdb.Targets(t) {
-		t.Run(tg.Dialect, func(t *testing.T) { secondFactorFlow(t, tg) })
+		t.Run(tg.Dialect, func(t *testing.T) {
+			t.Run("TurnOnLogInTurnOff", func(t *testing.T) { secondFactorFlow(t, tg) })
+			t.Run("AResetLinkAsksForACode", func(t *testing.T) { resetNeedsACode(t, tg) })
+		})
 	}
 }
 
@@ -305,6 +309,83 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		logOutAndIn(t, tb, username, newPass)
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
 		wantUser(t, tb, username, email)
+	})
+}
+
+// resetNeedsACode follows a reset link for an account with two-factor authentication,
+// turned on through the API: the link alone does not reset the password, the page asks
+// for a code beside the new password, refuses a wrong one and resets with the right one.
+func resetNeedsACode(t *testing.T, tg testdb.Target) {
+	tb := openTab(t)
+	srv, mp := startMailServer(t, tg)
+	const (
+		username = "ada-lovelace"
+		email    = "ada@example.com"
+		pass     = "analytical-engine-1843"
+		newPass  = "difference-engine-1822"
+	)
+	var app *authenticator
+	var link string
+
+	tb.must("TurnOnThroughTheAPI", func(t *testing.T) {
+		c := newAPIClient(t, srv.URL)
+		if status := c.send(t, "POST", "/api/users", map[string]string{"username": username, "email": email, "password": pass}); status != http.StatusCreated {
+			t.Fatalf("sign up: %d", status)
+		}
+		status, body := c.exchange(t, "POST", "/api/users/me/totp", map[string]string{"password": pass})
+		var key struct{ Secret string }
+		if err := json.Unmarshal(body, &key); status != http.StatusOK || err != nil || key.Secret == "" {
+			t.Fatalf("begin: %d %s", status, body)
+		}
+		app = &authenticator{secret: key.Secret, last: -1}
+		if status, body := c.exchange(t, "POST", "/api/users/me/totp/confirm", map[string]string{"code": app.code(t)}); status != http.StatusOK {
+			t.Fatalf("confirm: %d %s", status, body)
+		}
+		// The sign-up's confirmation link, then the notice: both claimed, so the next
+		// mail is the reset link.
+		for _, subject := range []string{"", "Two-factor authentication is on"} {
+			if m := mp.WaitFor(t, email, mailTimeout); subject != "" && m.Subject != subject {
+				t.Errorf("mail %q, want %q", m.Subject, subject)
+			}
+		}
+	})
+
+	tb.must("AskForAResetLink", func(t *testing.T) {
+		tb.do(t, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.do(t, chromedp.Click(chromedp.ID("forgot-open")), chromedp.WaitVisible(chromedp.ID("view-forgot")))
+		tb.fill(t, "forgot-email", email+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-forgot-sent")))
+		link = mailLink(t, mp.WaitFor(t, email, mailTimeout), srv.URL+"/reset-password#token=")
+	})
+
+	tb.must("TheLinkAsksForACode", func(t *testing.T) {
+		tb.allow("/api/password-reset/confirm", http.StatusBadRequest)
+		tb.do(t, chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("view-reset")))
+		tb.fill(t, "reset-password", newPass+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("reset-code")))
+		wantFieldError(t, tb, "reset-code", auth.MsgResetNeedsCode)
+		if got := tb.focused(t); got != "reset-code" {
+			t.Errorf("focus is on %q, want the code field", got)
+		}
+	})
+
+	tb.must("AWrongCodeIsRefused", func(t *testing.T) {
+		tb.allow("/api/password-reset/confirm", http.StatusBadRequest)
+		tb.fill(t, "reset-code", app.wrongCode(t)+"\r")
+		tb.waitFor(t, `document.getElementById("reset-code").getAttribute("aria-invalid") === "true"`)
+		wantFieldError(t, tb, "reset-code", auth.MsgCodeWrong)
+		if eval[bool](t, tb, `document.getElementById("view-reset").hidden`) {
+			t.Error("the link stopped working after a wrong code")
+		}
+	})
+
+	tb.must("TheRightCodeResets", func(t *testing.T) {
+		tb.fill(t, "reset-code", app.code(t)+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
+		wantUser(t, tb, username, email)
+		// The new password works, and the second factor stays on.
+		logOutAndIn(t, tb, username, newPass)
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-second-factor")))
 	})
 }
 
