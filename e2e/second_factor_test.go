@@ -25,7 +25,7 @@ import (
 // on (the QR code renders under the real CSP; the test reads the key off the page, as a
 // person types it into an app, and makes the codes the app would), saves the recovery
 // codes, logs in with a code and with a recovery code, asks for a code before a change
-// of password, and turns it off by keyboard.
+// of password, makes new recovery codes, and turns it off by keyboard.
 func TestSecondFactor(t *testing.T) {
 	for _, tg := range testdb.Targets(t) {
 		t.Run(tg.Dialect, func(t *testing.T) {
@@ -154,6 +154,27 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		}); err != nil {
 			t.Fatal(err)
 		}
+		// The copy reaches the clipboard.
+		for _, name := range []string{"clipboard-read", "clipboard-write"} {
+			if _, err := chromedp.Call(tb.ctx, browser.SetPermission, browser.SetPermissionParams{
+				Permission: &browser.PermissionDescriptor{Name: name},
+				Setting:    browser.PermissionSettingGranted,
+				Origin:     srv.URL,
+			}); err != nil {
+				t.Fatalf("allow %s: %v", name, err)
+			}
+		}
+		tb.do(t, chromedp.Click(chromedp.ID("totp-codes-copy")))
+		wantMessage(t, tb, "totp-codes-message", "The recovery codes are copied.")
+		copied, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`navigator.clipboard.readText()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("read the clipboard: %v", err)
+		}
+		for _, c := range codes {
+			if !strings.Contains(copied, c+"\n") {
+				t.Errorf("the clipboard lacks %s:\n%s", c, copied)
+			}
+		}
 		tb.do(t, chromedp.Click(chromedp.ID("totp-codes-download")))
 		want := "authme-recovery-codes-" + username + ".txt"
 		tb.waitFor(t, fmt.Sprintf(`document.getElementById("totp-codes-message").textContent.includes(%q)`, want))
@@ -257,6 +278,42 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.do(t, chromedp.Click(chromedp.ID("password-toggle")))
 	})
 
+	tb.must("NewRecoveryCodesReplaceTheOld", func(t *testing.T) {
+		tb.do(t, chromedp.Click(chromedp.ID("totp-toggle")), chromedp.WaitVisible(chromedp.ID("totp-new-codes")))
+		if got := tb.text(t, "totp-status"); !strings.Contains(got, "7 recovery codes left") {
+			t.Errorf("the status reads %q", got)
+		}
+		tb.do(t, chromedp.Click(chromedp.ID("totp-new-codes")), chromedp.WaitVisible(chromedp.ID("totp-check-form")))
+		if got := tb.focused(t); got != "totp-check-heading" {
+			t.Errorf("focus is on %q, want the heading", got)
+		}
+		if got := tb.text(t, "totp-check-heading"); got != "Make new recovery codes" {
+			t.Errorf("the heading says %q", got)
+		}
+		tb.fill(t, "totp-check-password", newPass)
+		tb.do(t, chromedp.Click(chromedp.ID("totp-check-proof-switch")))
+		tb.fill(t, "totp-check-recovery", codes[3]+"\r")
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("totp-codes")))
+		if got := tb.focused(t); got != "totp-codes-heading" {
+			t.Errorf("focus is on %q, want the heading", got)
+		}
+		fresh := eval[[]string](t, tb, `Array.from(document.querySelectorAll("#totp-codes-list li")).map((li) => li.innerText.trim())`)
+		if len(fresh) != 10 {
+			t.Fatalf("%d new recovery codes shown, want 10", len(fresh))
+		}
+		for _, c := range fresh {
+			if slices.Contains(codes, c) {
+				t.Errorf("the new code %s is an old one", c)
+			}
+		}
+		codes = fresh
+		if got := tb.text(t, "totp-status"); !strings.Contains(got, "10 recovery codes left") {
+			t.Errorf("the status reads %q", got)
+		}
+		tb.do(t, chromedp.Click(chromedp.ID("totp-codes-done")))
+		tb.waitFor(t, `document.getElementById("totp-codes").hidden`)
+	})
+
 	tb.must("TurnOffByKeyboardWithARecoveryCode", func(t *testing.T) {
 		tb.tabTo(t, "totp-toggle")
 		// Open (or reopen), so the status is read again.
@@ -264,7 +321,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 			tb.do(t, chromedp.KeyEvent(kb.Enter))
 		}
 		tb.do(t, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.ID("totp-off")))
-		if got := tb.text(t, "totp-status"); !strings.Contains(got, "7 recovery codes left") {
+		if got := tb.text(t, "totp-status"); !strings.Contains(got, "10 recovery codes left") {
 			t.Errorf("the status reads %q", got)
 		}
 		tb.tabTo(t, "totp-off")
@@ -279,7 +336,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		if got := tb.focused(t); got != "totp-check-recovery" {
 			t.Fatalf("focus is on %q, want the recovery-code field", got)
 		}
-		tb.do(t, chromedp.KeyEvent(codes[3]), chromedp.KeyEvent(kb.Enter))
+		tb.do(t, chromedp.KeyEvent(codes[0]), chromedp.KeyEvent(kb.Enter))
 		tb.waitFor(t, `document.querySelector("#totp-message .notice-success") !== null`)
 		if got := tb.text(t, "totp-status"); !strings.HasPrefix(got, "Off") {
 			t.Errorf("the status reads %q", got)
@@ -295,7 +352,7 @@ func secondFactorFlow(t *testing.T, tg testdb.Target) {
 		tb.waitFor(t, `document.querySelectorAll("#activity-list li").length > 0`)
 		all := eval[string](t, tb, `document.getElementById("activity-list").innerText`)
 		for _, want := range []string{
-			"Two-factor authentication turned off", "Password changed", "Logged in with a recovery code",
+			"Two-factor authentication turned off", "New recovery codes made", "Password changed", "Logged in with a recovery code",
 			"Wrong recovery code", "Recovery code used (8 left)", "Logged in with a code from the app", "Wrong code from the app",
 		} {
 			if !strings.Contains(all, want) {
