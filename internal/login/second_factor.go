@@ -140,7 +140,6 @@ func (s *Service) SecondFactor(ctx context.Context, token string, p auth.Proof, 
 	}
 	var spent Spent
 	detail := map[string]string{}
-	c.Replaces = "" // the attempt came from a client that was not logged in as this user
 	st, err := s.startWith(ctx, c, events.Login, detail, func(ctx context.Context, tx Tx) (auth.User, error) {
 		if _, err := tx.RedeemPendingLogin(ctx, hash, s.now()); err != nil {
 			if errors.Is(err, auth.ErrNotFound) {
