@@ -83,6 +83,7 @@ func TestLayout(t *testing.T) {
 			{"devices-toggle", `document.querySelectorAll("#devices-list li").length > 0`},
 			{"activity-toggle", `document.querySelectorAll("#activity-list li").length > 0`},
 			{"password-toggle", `!document.getElementById("password-body").hidden`},
+			{"totp-toggle", `!document.getElementById("totp-actions").hidden`},
 			{"export-toggle", `!document.getElementById("export-body").hidden`},
 			{"delete-toggle", `!document.getElementById("delete-body").hidden`},
 		} {

@@ -1,8 +1,10 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -90,7 +92,7 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 	key := make([]byte, 32)
 	rand.Read(key)
 	sessions := session.NewManager(db, key, time.Hour, 0, time.Now)
-	f := &faults{rules: map[string]fault{}, counts: map[string]int{}}
+	f := &faults{rules: map[string]fault{}, counts: map[string]int{}, bodies: map[string][]byte{}}
 	// The listener comes first: its address is PUBLIC_URL, the base of every mailed link.
 	ts := httptest.NewUnstartedServer(f)
 	publicURL := "http://" + ts.Listener.Addr().String()
@@ -215,12 +217,14 @@ type fault struct {
 }
 
 // faults makes chosen requests fail or wait, keyed by "METHOD /path", and counts every
-// request so a test can tell how many the page sent.
+// request so a test can tell how many the page sent, keeping the last body of each so it
+// can tell what the page sent.
 type faults struct {
 	next   http.Handler
 	mu     sync.Mutex
 	rules  map[string]fault
 	counts map[string]int
+	bodies map[string][]byte
 }
 
 func (f *faults) set(route string, ft fault) {
@@ -256,10 +260,21 @@ func (f *faults) count(route string) int {
 	return f.counts[route]
 }
 
+// lastBody returns the body of the last request to route.
+func (f *faults) lastBody(route string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.bodies[route]
+}
+
 func (f *faults) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	route := r.Method + " " + r.URL.Path
+	// The page's bodies are small; the real server limits them again after this.
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	f.mu.Lock()
 	f.counts[route]++
+	f.bodies[route] = body
 	ft, armed := f.rules[route]
 	f.mu.Unlock()
 	switch {

@@ -3,6 +3,7 @@ package securitytest
 import (
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	neturl "net/url"
@@ -11,10 +12,12 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/pquerna/otp/totp"
 
 	"authme/internal/account"
 	"authme/internal/auth"
 	"authme/internal/httpapi"
+	"authme/internal/login"
 	"authme/internal/testdb"
 )
 
@@ -34,12 +37,19 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	// so their hostile bodies reach the real handlers rather than a 503.
 	a := start(t, db, options{wire: func(d *httpapi.Deps, users *auth.Service) {
 		wireMail(t, db, &countingTransport{to: map[string]int{}})(d, users)
-		d.Owners = account.New(db, users, d.Log)
+		d.Owners = account.New(db, users, d.Log, account.WithFactors(d.Factors.(login.Prover)))
 	}})
 	// A logged-in client, for the authenticated endpoints.
 	c := newClient(t, a.URL)
 	if r := c.login(a.URL, "FakeUser2", "password3"); r.status != 200 {
 		t.Fatalf("login: %d %s", r.status, r.body)
+	}
+	// An account with two-factor authentication, and a client halfway through its
+	// log-in, for the second step: the attack must leave that attempt usable.
+	totpSecret := enrolTOTP(t, a.URL, "FakeUser1", "password2")
+	p := newClient(t, a.URL)
+	if r := p.login(a.URL, "FakeUser1", "password2"); r.status != http.StatusAccepted {
+		t.Fatalf("log-in of the TOTP account: %d %s, want 202", r.status, r.body)
 	}
 	before := snapshot(t, db.SQL())
 
@@ -47,21 +57,38 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	deep := strings.Repeat(`{"a":`, 10_000) + `1` + strings.Repeat(`}`, 10_000)
 	sqli := []string{`' OR '1'='1`, `"; DROP TABLE "Users"; --`, `admin'--`, `1; DELETE FROM "Sessions"`, `%' OR 1=1 --`}
 	bodies := map[string]string{
-		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q}`, long, long, long, long, long, long, long),
-		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000","token":"\u0000"}`,
-		"InvalidUTF8":   "{\"credential\":\"\xff\xfe\xfd\",\"password\":\"\xc3\x28password\",\"username\":\"\xed\xa0\x80user\",\"email\":\"\xff@x.io\",\"currentPassword\":\"\xff\",\"newPassword\":\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\"}",
-		"DuplicateKeys": `{"credential":"Demo-lition","credential":"FakeUser1","password":"x","password":"y","username":"a","username":"bbbb","email":"a","email":"b"}`,
+		"LongFields":    fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q,"code":%q,"recoveryCode":%q}`, long, long, long, long, long, long, long, long, long),
+		"NULBytes":      `{"credential":"Demo\u0000lition","password":"pass\u0000word","username":"nul\u0000user","email":"a\u0000@b.io","currentPassword":"\u0000","newPassword":"\u0000\u0000\u0000\u0000\u0000\u0000\u0000\u0000","token":"\u0000","code":"123\u0000456","recoveryCode":"abcd-efgh-ijkl-mnop-qrst-uvw\u0000"}`,
+		"InvalidUTF8":   "{\"credential\":\"\xff\xfe\xfd\",\"password\":\"\xc3\x28password\",\"username\":\"\xed\xa0\x80user\",\"email\":\"\xff@x.io\",\"currentPassword\":\"\xff\",\"newPassword\":\"\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\",\"code\":\"12345\xff\",\"recoveryCode\":\"\xffbcd-efgh-ijkl-mnop-qrst-uvwx\"}",
+		"DuplicateKeys": `{"credential":"Demo-lition","credential":"FakeUser1","password":"x","password":"y","username":"a","username":"bbbb","email":"a","email":"b","code":"123456","code":"654321","recoveryCode":"a","recoveryCode":"b"}`,
 		"DeepNesting":   deep,
 		"DeepInField":   `{"credential":` + deep + `}`,
-		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400,"token":{"t":1}}`,
+		"WrongTypes":    `{"credential":123,"password":["a"],"username":{"x":1},"email":true,"currentPassword":null,"newPassword":1e400,"token":{"t":1},"code":123456,"recoveryCode":["abcd"]}`,
 		"NotAnObject":   `[1,2,3]`,
 		"Truncated":     `{"credential":"Demo-lition","pass`,
 		"Huge":          `{"credential":"` + strings.Repeat("x", 2<<20) + `"}`,
 	}
+	// One code field at a time, so that the second factor's parsing (not the "one of
+	// the two" rule) meets them; none is six ASCII digits or 24 base32 characters, so
+	// none may count as a wrong code.
+	for name, f := range map[string]string{
+		"CodeInjection":         `"code":"1' OR '1'='1"`,
+		"CodeLong":              `"code":"` + strings.Repeat("1", 10_000) + `"`,
+		"CodeNUL":               `"code":"123\u0000456"`,
+		"CodeWideDigits":        `"code":"１２３４５６"`,
+		"CodeArabicDigits":      `"code":"١٢٣٤٥٦"`,
+		"CodeNumber":            `"code":123456`,
+		"CodeNull":              `"code":null`,
+		"RecoveryCodeInjection": `"recoveryCode":"abcd-efgh-ijkl-mnop-qrst-u'--"`,
+		"RecoveryCodeLong":      `"recoveryCode":"` + strings.Repeat("a", 10_000) + `"`,
+		"RecoveryCodeNonASCII":  `"recoveryCode":"ａｂｃｄ-efgh-ijkl-mnop-qrst-uvwx"`,
+	} {
+		bodies[name] = `{"password":"not the password",` + f + `}`
+	}
 	for i, s := range sqli {
 		// The email is the injection string itself, never a valid address, so a sign-up
 		// is refused; TestInjectionTextIsStoredVerbatim covers the valid kind.
-		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q}`, s, s, s+"xx", s, s, s+"long enough", s)
+		bodies[fmt.Sprintf("SQLInjection%d", i)] = fmt.Sprintf(`{"credential":%q,"password":%q,"username":%q,"email":%q,"currentPassword":%q,"newPassword":%q,"token":%q,"code":%q,"recoveryCode":%q}`, s, s, s+"xx", s, s, s+"long enough", s, s, s)
 	}
 	contentTypes := []string{"application/json", "text/plain", "application/xml", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "application/json; charset=utf-16", "garbage;;;="}
 	endpoints := []struct{ method, path string }{
@@ -78,14 +105,23 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 		{"POST", "/api/email-change/confirm"},
 		{"POST", "/api/email-change/undo"},
 		{"DELETE", "/api/users/me"},
+		{"POST", "/api/session/second-factor"},
+		{"POST", "/api/users/me/totp"},
+		{"POST", "/api/users/me/totp/confirm"},
+		{"DELETE", "/api/users/me/totp"},
+		{"POST", "/api/users/me/totp/recovery-codes"},
 	}
 	for _, ep := range endpoints {
+		cl := c
+		if ep.path == "/api/session/second-factor" {
+			cl = p // with a live attempt, so the bodies reach the code's checks
+		}
 		for name, body := range bodies {
-			r := c.do(ep.method, a.URL+ep.path, body, nil)
+			r := cl.do(ep.method, a.URL+ep.path, body, nil)
 			expect4xxJSON(t, fmt.Sprintf("%s %s %s", ep.method, ep.path, name), r)
 		}
 		for _, ct := range contentTypes {
-			r := c.do(ep.method, a.URL+ep.path, bodies["SQLInjection0"], map[string]string{"Content-Type": ct})
+			r := cl.do(ep.method, a.URL+ep.path, bodies["SQLInjection0"], map[string]string{"Content-Type": ct})
 			expect4xxJSON(t, fmt.Sprintf("%s %s as %s", ep.method, ep.path, ct), r)
 		}
 	}
@@ -142,6 +178,39 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	if r := newClient(t, a.URL).login(a.URL, "Demo-lition", "password"); r.status != 200 {
 		t.Fatalf("demo log-in after the attack: %d %s", r.status, r.body)
 	}
+	// The attempt outlived the attack: a right code finishes it.
+	code, err := totp.GenerateCode(totpSecret, time.Now().Add(30*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.do("POST", a.URL+"/api/session/second-factor", `{"code":"`+code+`"}`, nil); r.status != 200 {
+		t.Fatalf("the TOTP log-in after the attack: %d %s", r.status, r.body)
+	}
+}
+
+// enrolTOTP turns two-factor authentication on for an account through the API and
+// returns its secret; the confirming code is the current step's, so the step after it
+// is left for the test.
+func enrolTOTP(t *testing.T, base, credential, pw string) string {
+	t.Helper()
+	c := newClient(t, base)
+	if r := c.login(base, credential, pw); r.status != 200 {
+		t.Fatalf("log-in of %s: %d %s", credential, r.status, r.body)
+	}
+	b, _ := json.Marshal(map[string]string{"password": pw})
+	r := c.do("POST", base+"/api/users/me/totp", string(b), nil)
+	secret, _ := r.json(t)["secret"].(string)
+	if r.status != 200 || secret == "" {
+		t.Fatalf("enrol %s: %d %s", credential, r.status, r.body)
+	}
+	code, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.do("POST", base+"/api/users/me/totp/confirm", `{"code":"`+code+`"}`, nil); r.status != 200 {
+		t.Fatalf("confirm %s: %d %s", credential, r.status, r.body)
+	}
+	return secret
 }
 
 func expect4xxJSON(t *testing.T, what string, r response) {
@@ -159,13 +228,17 @@ func expect4xxJSON(t *testing.T, what string, r response) {
 	}
 }
 
-// snapshot renders every user (with hash) and session, to compare before and after.
+// snapshot renders every user (with hash), session and second factor (secret, recovery
+// code and pending log-in), to compare before and after.
 func snapshot(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT "id", "username", "email", "hashedPassword" FROM "Users" ORDER BY "id"`,
 		`SELECT "id", "userId", "expiresAt", '' FROM "Sessions" ORDER BY "id"`,
+		`SELECT "userId", "secret", "confirmedAt", "lastStep" FROM "TotpFactors" ORDER BY "userId"`,
+		`SELECT "hash", "userId", '', '' FROM "RecoveryCodes" ORDER BY "hash"`,
+		`SELECT "hash", "userId", "expiresAt", "failures" FROM "PendingLogins" ORDER BY "hash"`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {

@@ -1,7 +1,9 @@
 package securitytest
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"authme/internal/httpapi"
 	"authme/internal/login"
 	"authme/internal/mail"
+	"authme/internal/mfa"
 	"authme/internal/outbox"
 	"authme/internal/recovery"
 	"authme/internal/session"
@@ -19,7 +22,8 @@ import (
 // wireMail adds the mail flows as cmd/authme wires them: recovery's Service, the
 // outbox's sender running the Mailer over tr until the test ends. The per-client and
 // per-address buckets are read and written on every request as in production, with
-// limits no test reaches.
+// limits no test reaches. The second factors come with them, under a key of the test's
+// own, since production asks them in the same flows (log-in, reset, change of email).
 func wireMail(t *testing.T, db *store.DB, tr mail.Transport) func(*httpapi.Deps, *auth.Service) {
 	t.Helper()
 	return func(d *httpapi.Deps, users *auth.Service) {
@@ -32,13 +36,20 @@ func wireMail(t *testing.T, db *store.DB, tr mail.Transport) func(*httpapi.Deps,
 		done := make(chan struct{})
 		go func() { defer close(done); sender.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
+		keys, err := mfa.ParseKeys(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("k"), mfa.KeySize)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		factors := mfa.New(db, users, mfa.Options{Keys: keys, Notify: true, Wake: sender.Notify})
+		d.Factors = factors
 		// Reset links are read, and notices mailed, as production's login service does.
-		d.Accounts = login.New(users, d.Sessions.(*session.Manager), db, login.WithMail(db))
+		d.Accounts = login.New(users, d.Sessions.(*session.Manager), db, login.WithMail(db), login.WithSecondFactors(factors, db))
 		d.MailLimiter = db.Scoped("mail:", 1e6, 1<<20, time.Now)
 		d.Recovery = recovery.New(db, users, recovery.Options{
 			MailOn:   true,
 			PerEmail: db.Scoped("mail-to:", 1e6, 1<<20, time.Now),
 			Wake:     sender.Notify,
+			Factors:  factors,
 		})
 	}
 }

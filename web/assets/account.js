@@ -1,20 +1,27 @@
 // The logged-in person's account: their devices, recent activity, a change of password,
-// a download of their data and the deletion of the account. Each is a section behind a
+// two-factor authentication, a download of their data and the deletion of the account. Each is a section behind a
 // disclosure button, so the view stays short on a phone; a section loads what it shows
 // when it opens, and again each time it reopens.
 
 import {
-  ApiError, changePassword, deleteAccount, endOtherSessions, endSession, exportData, listEvents, listSessions,
+  ApiError, beginTotp, changePassword, confirmTotp, deleteAccount, disableTotp, endOtherSessions, endSession,
+  exportData, listEvents, listSessions, newRecoveryCodes, totpStatus,
 } from "./api.js";
-import { Busy, Form, showMessage } from "./forms.js";
+import { Busy, Form, ProofField, asksSecondFactor, showMessage } from "./forms.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The sections by name: their toggle, their body, and what opening one does. */
-const SECTIONS = ["devices", "activity", "password", "export", "delete"];
+const SECTIONS = ["devices", "activity", "password", "totp", "export", "delete"];
 
 const passwordForm = new Form($("password-form"), $("password-message"));
+const passwordProof = new ProofField("password");
 const deleteForm = new Form($("delete-form"), $("delete-message"));
+const deleteProof = new ProofField("delete");
+const totpStartForm = new Form($("totp-start-form"), $("totp-start-message"));
+const totpConfirmForm = new Form($("totp-confirm-form"), $("totp-confirm-message"));
+const totpCheckForm = new Form($("totp-check-form"), $("totp-check-message"));
+const totpCheckProof = new ProofField("totp-check");
 const busy = new Busy([]);
 
 /** What the page gave setupAccount: announce, problem, the current account, and what to do on the way out. */
@@ -44,6 +51,7 @@ export function setupAccount(hooks) {
     closeConfirm();
     $("delete-password").focus();
   });
+  setupTotp();
 }
 
 /** resetAccount closes every section and forgets what they showed, for the next person. */
@@ -57,9 +65,14 @@ function close(name) {
   showMessage($(`${name}-message`), "");
   if (name === "devices") $("devices-list").replaceChildren();
   if (name === "activity") $("activity-list").replaceChildren();
-  if (name === "password") passwordForm.reset();
+  if (name === "password") {
+    passwordForm.reset();
+    passwordProof.reset();
+  }
+  if (name === "totp") closeTotp();
   if (name === "delete") {
     deleteForm.reset();
+    deleteProof.reset();
     closeConfirm();
   }
 }
@@ -74,6 +87,7 @@ function toggle(name) {
   if (name === "devices") loadDevices();
   if (name === "activity") loadActivity();
   if (name === "password") $("password-current").focus();
+  if (name === "totp") loadTotp();
   if (name === "delete") $("delete-password").focus();
 }
 
@@ -207,10 +221,23 @@ const KINDS = {
   "account-enabled": "Account enabled by the operator",
   "account-unlocked": "Log-in unblocked by the operator",
   "password-set": "Password set by the operator",
+  "totp-enabled": "Two-factor authentication turned on",
+  "totp-disabled": "Two-factor authentication turned off",
+  "recovery-codes-generated": "New recovery codes made",
+  "recovery-code-used": "Recovery code used",
+  "second-factor-failed": "Wrong code from the app",
 };
 
 /** eventTitle says what an event was, in words. */
 export function eventTitle(e) {
+  const method = e.detail?.method;
+  if (e.kind === "login" && method === "password+totp") return withCount("Logged in with a code from the app", e);
+  if (e.kind === "login" && method === "password+recovery-code") return withCount("Logged in with a recovery code", e);
+  if (e.kind === "second-factor-failed" && method === "recovery-code") return withCount("Wrong recovery code", e);
+  if (e.kind === "totp-disabled" && e.detail?.by === "operator") return "Two-factor authentication removed by the operator";
+  if (e.kind === "recovery-code-used" && e.detail?.remaining !== undefined) {
+    return `Recovery code used (${e.detail.remaining} left)`;
+  }
   if (e.kind === "sessions-ended") {
     const n = Number(e.detail?.count || 0);
     switch (e.detail?.which) {
@@ -219,7 +246,11 @@ export function eventTitle(e) {
       case "all": return "Logged out everywhere";
     }
   }
-  const name = KINDS[e.kind] || e.kind;
+  return withCount(KINDS[e.kind] || e.kind, e);
+}
+
+/** withCount adds how many times an aggregated event happened to its name. */
+function withCount(name, e) {
   return e.count > 1 ? `${name} ×${e.count}` : name;
 }
 
@@ -290,11 +321,13 @@ function showMore() {
 function submitPassword(event) {
   event.preventDefault();
   const { currentPassword, newPassword } = passwordForm.values();
+  const proof = passwordProof.proof();
   run($("password-button"), "Changing…", async () => {
     passwordForm.clear();
     try {
-      const acct = await changePassword(currentPassword, newPassword);
+      const acct = await changePassword(currentPassword, newPassword, proof);
       passwordForm.reset();
+      passwordProof.reset();
       if (acct) page.updated(acct);
       const text = "Your password is changed. You're still logged in here; other devices are logged out.";
       passwordForm.showMessage(text, "success");
@@ -302,7 +335,11 @@ function submitPassword(event) {
       $("password-toggle").focus();
       if (!$("devices-body").hidden) loadDevices();
     } catch (err) {
-      if (err instanceof ApiError && err.kind === "invalid") {
+      if (asksSecondFactor(err)) {
+        // Two-factor authentication is on: the change needs a code too.
+        passwordProof.show();
+        passwordForm.showErrors(err.fields, "");
+      } else if (err instanceof ApiError && err.kind === "invalid") {
         passwordForm.showErrors(err.fields, "Check the highlighted fields.");
       } else if (err instanceof ApiError && err.kind === "unauthorized") {
         page.sessionEnded();
@@ -365,14 +402,18 @@ function askToDelete(event) {
 
 function confirmDelete() {
   const { password } = deleteForm.values();
+  const proof = deleteProof.proof();
   run($("delete-yes"), "Deleting…", async () => {
     deleteForm.clear();
     try {
-      const message = await deleteAccount(password);
+      const message = await deleteAccount(password, proof);
       page.deleted(message);
     } catch (err) {
       closeConfirm();
-      if (err instanceof ApiError && err.kind === "invalid") {
+      if (asksSecondFactor(err)) {
+        deleteProof.show();
+        deleteForm.showErrors(err.fields, "Nothing is deleted.");
+      } else if (err instanceof ApiError && err.kind === "invalid") {
         deleteForm.showErrors(err.fields, "Nothing is deleted.");
       } else if (err instanceof ApiError && err.kind === "unauthorized") {
         page.sessionEnded();
@@ -381,6 +422,317 @@ function confirmDelete() {
           ? err.message : page.problem(err));
         $("delete-button").focus();
       }
+    }
+  });
+}
+
+// Two-factor authentication: its status, turning it on (password, then a scan and a first
+// code, then the recovery codes, shown once), new recovery codes, and turning it off.
+
+/** The recovery codes on show, to copy or download; forgotten once the person has saved them. */
+let shownCodes = [];
+
+/** What the password-and-code form does, by what it was opened for. */
+const CHECKS = {
+  off: {
+    heading: "Turn off two-factor authentication",
+    hint: "Logging in will take only your password again, and your recovery codes stop working.",
+    action: "Turn off",
+    busy: "Turning off…",
+  },
+  codes: {
+    heading: "Make new recovery codes",
+    hint: "You get ten new codes; the ones you have now stop working.",
+    action: "Make new codes",
+    busy: "Making codes…",
+  },
+};
+
+/** checking is the CHECKS entry the form is open for, or null. */
+let checking = null;
+
+/** lastStatus is the status the section shows. */
+let lastStatus = null;
+
+function setupTotp() {
+  $("totp-on").addEventListener("click", openStart);
+  $("totp-off").addEventListener("click", () => openCheck(CHECKS.off));
+  $("totp-new-codes").addEventListener("click", () => openCheck(CHECKS.codes));
+  $("totp-start-form").addEventListener("submit", submitStart);
+  $("totp-start-cancel").addEventListener("click", cancelTotpStep);
+  $("totp-secret-copy").addEventListener("click", copySecret);
+  $("totp-confirm-form").addEventListener("submit", submitConfirm);
+  $("totp-confirm-cancel").addEventListener("click", cancelTotpStep);
+  $("totp-codes-copy").addEventListener("click", copyCodes);
+  $("totp-codes-download").addEventListener("click", downloadCodes);
+  $("totp-codes-done").addEventListener("click", savedCodes);
+  $("totp-check-form").addEventListener("submit", submitCheck);
+  $("totp-check-cancel").addEventListener("click", cancelTotpStep);
+}
+
+/** closeTotpSteps hides every step and forgets what it showed: the key and the codes leave the page. */
+function closeTotpSteps() {
+  totpStartForm.reset();
+  $("totp-start-form").hidden = true;
+  totpConfirmForm.reset();
+  $("totp-enrol").hidden = true;
+  $("totp-qr").removeAttribute("src");
+  $("totp-secret").textContent = "";
+  delete $("totp-secret").dataset.secret;
+  showMessage($("totp-copy-message"), "");
+  $("totp-codes").hidden = true;
+  $("totp-codes-list").replaceChildren();
+  showMessage($("totp-codes-message"), "");
+  shownCodes = [];
+  totpCheckForm.reset();
+  totpCheckProof.reset(true);
+  $("totp-check-form").hidden = true;
+  checking = null;
+}
+
+function closeTotp() {
+  closeTotpSteps();
+  $("totp-status").hidden = true;
+  $("totp-status").textContent = "";
+  $("totp-actions").hidden = true;
+}
+
+/** loadTotp reads the status and offers what can be done with it. */
+async function loadTotp() {
+  closeTotpSteps();
+  showMessage($("totp-message"), "Loading…", "info");
+  try {
+    showTotpStatus(await totpStatus());
+    showMessage($("totp-message"), "");
+  } catch (err) {
+    $("totp-actions").hidden = true;
+    if (err instanceof ApiError && err.kind === "unavailable" && err.message) {
+      // This server has no ENCRYPTION_KEY: it says so itself.
+      showMessage($("totp-message"), err.message);
+      return;
+    }
+    failed($("totp-message"), err);
+  }
+}
+
+function showTotpStatus(status) {
+  lastStatus = status;
+  const el = $("totp-status");
+  if (status.enabled) {
+    const n = Number(status.recoveryCodesRemaining || 0);
+    const codes = n === 1 ? "1 recovery code left" : `${n} recovery codes left`;
+    el.replaceChildren("On", status.enabledAt ? " since " : "",
+      status.enabledAt ? absoluteTime(status.enabledAt) : "", `. You have ${codes}.`);
+  } else {
+    el.replaceChildren("Off. Logging in takes only your password.");
+  }
+  el.hidden = false;
+  $("totp-on").hidden = status.enabled;
+  $("totp-off").hidden = !status.enabled;
+  $("totp-new-codes").hidden = !status.enabled;
+  $("totp-actions").hidden = false;
+}
+
+/** showStep shows one step of the section instead of the buttons, with focus on its heading. */
+function showStep(id, heading) {
+  $("totp-actions").hidden = true;
+  showMessage($("totp-message"), "");
+  $(id).hidden = false;
+  $(heading).focus();
+}
+
+/** cancelTotpStep leaves a step for the status and its buttons. */
+function cancelTotpStep() {
+  closeTotpSteps();
+  $("totp-actions").hidden = false;
+  $("totp-toggle").focus();
+}
+
+function openStart() {
+  closeTotpSteps();
+  showStep("totp-start-form", "totp-start-heading");
+}
+
+function openCheck(what) {
+  closeTotpSteps();
+  checking = what;
+  $("totp-check-heading").textContent = what.heading;
+  $("totp-check-hint").textContent = what.hint;
+  $("totp-check-button").querySelector(".button-label").textContent = what.action;
+  showStep("totp-check-form", "totp-check-heading");
+}
+
+/** totpRefused shows a refusal of a step: field errors next to their fields, anything else in the form's message. */
+function totpRefused(form, err, button) {
+  if (err instanceof ApiError && err.kind === "invalid") {
+    form.showErrors(err.fields, "");
+  } else if (err instanceof ApiError && err.kind === "unauthorized") {
+    page.sessionEnded();
+  } else if (err instanceof ApiError && (err.kind === "conflict" || err.kind === "unavailable") && err.message) {
+    // Already on, no longer pending, or off on this server: the server's words say what to do.
+    const said = Object.values(err.fields).find((v) => typeof v === "string") || err.message;
+    form.showMessage(said);
+    button.focus();
+  } else {
+    form.showMessage(page.problem(err));
+    button.focus();
+  }
+}
+
+function submitStart(event) {
+  event.preventDefault();
+  const { password } = totpStartForm.values();
+  const button = $("totp-start-button");
+  run(button, "Starting…", async () => {
+    totpStartForm.clear();
+    if (!password) {
+      totpStartForm.showErrors({ password: "Type your password to turn on two-factor authentication" }, "");
+      return;
+    }
+    let key;
+    try {
+      key = await beginTotp(password);
+    } catch (err) {
+      totpRefused(totpStartForm, err, button);
+      return;
+    }
+    totpStartForm.reset();
+    $("totp-start-form").hidden = true;
+    $("totp-qr").src = key.qrCode;
+    $("totp-secret").textContent = groupKey(key.secret);
+    $("totp-secret").dataset.secret = key.secret;
+    showStep("totp-enrol", "totp-enrol-heading");
+  });
+}
+
+/** groupKey writes a key in groups of four, as people read and type it. */
+function groupKey(secret) {
+  return (secret.match(/.{1,4}/g) || []).join(" ");
+}
+
+function submitConfirm(event) {
+  event.preventDefault();
+  const { code } = totpConfirmForm.values();
+  const button = $("totp-confirm-button");
+  run(button, "Checking…", async () => {
+    totpConfirmForm.clear();
+    if (!code.trim()) {
+      totpConfirmForm.showErrors({ code: "Type the 6-digit code your app shows" }, "");
+      return;
+    }
+    let status;
+    try {
+      status = await confirmTotp(code.trim());
+    } catch (err) {
+      totpRefused(totpConfirmForm, err, button);
+      return;
+    }
+    closeTotpSteps();
+    showTotpStatus({ ...status, recoveryCodesRemaining: status.recoveryCodes.length });
+    showCodes(status.recoveryCodes, "Two-factor authentication is on. Save your recovery codes now.");
+    // Turning it on ended every other session.
+    if (!$("devices-body").hidden) loadDevices();
+  });
+}
+
+/** showCodes shows the recovery codes, once, with focus on their heading. */
+function showCodes(codes, said) {
+  shownCodes = codes.slice();
+  $("totp-codes-list").replaceChildren(...codes.map((c) => {
+    const li = document.createElement("li");
+    const code = document.createElement("code");
+    code.textContent = c;
+    li.append(code);
+    return li;
+  }));
+  showStep("totp-codes", "totp-codes-heading");
+  page.announce(said);
+}
+
+function codesText() {
+  const who = page.account()?.user.username || "your account";
+  return `Recovery codes for ${who} on authme. Each works once, instead of a code from your app.\n\n` +
+    shownCodes.join("\n") + "\n";
+}
+
+/** copyText puts text on the clipboard, and says in region whether it worked. */
+async function copyText(text, region, copied, failed) {
+  try {
+    await navigator.clipboard.writeText(text);
+    showMessage(region, copied, "success");
+  } catch {
+    // No clipboard (a page not served securely, or permission refused): the text is on
+    // the page to select by hand.
+    showMessage(region, failed);
+  }
+}
+
+function copySecret() {
+  copyText($("totp-secret").dataset.secret || "", $("totp-copy-message"),
+    "The key is copied.", "Couldn't copy the key. Select it and copy it yourself.");
+}
+
+function copyCodes() {
+  copyText(codesText(), $("totp-codes-message"),
+    "The recovery codes are copied.", "Couldn't copy the codes. Select them and copy them yourself.");
+}
+
+function downloadCodes() {
+  const filename = `authme-recovery-codes-${page.account()?.user.username || "account"}.txt`;
+  const url = URL.createObjectURL(new Blob([codesText()], { type: "text/plain;charset=utf-8" }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+  showMessage($("totp-codes-message"), `The recovery codes are saved as ${filename}.`, "success");
+}
+
+/** savedCodes leaves the codes: they leave the page, and the status shows again. */
+function savedCodes() {
+  closeTotpSteps();
+  $("totp-actions").hidden = false;
+  showMessage($("totp-message"), "Two-factor authentication is on. Keep your recovery codes safe.", "success");
+  $("totp-toggle").focus();
+}
+
+function submitCheck(event) {
+  event.preventDefault();
+  const what = checking;
+  const { password } = totpCheckForm.values();
+  const proof = totpCheckProof.proof();
+  const button = $("totp-check-button");
+  run(button, what.busy, async () => {
+    totpCheckForm.clear();
+    const missing = {};
+    if (!password) missing.password = "Type your password";
+    if (proof.code === "") missing.code = "Type the 6-digit code your app shows";
+    if (proof.recoveryCode === "") missing.recoveryCode = "Type one of your recovery codes";
+    if (Object.keys(missing).length) {
+      totpCheckForm.showErrors(missing, "");
+      return;
+    }
+    try {
+      if (what === CHECKS.off) {
+        const status = await disableTotp(password, proof);
+        closeTotpSteps();
+        showTotpStatus(status);
+        const text = "Two-factor authentication is off. Other devices are logged out.";
+        showMessage($("totp-message"), text, "success");
+        page.announce("Two-factor authentication is off.");
+        $("totp-toggle").focus();
+      } else {
+        const codes = await newRecoveryCodes(password, proof);
+        closeTotpSteps();
+        showTotpStatus({ ...lastStatus, recoveryCodesRemaining: codes.length });
+        showCodes(codes, "Your new recovery codes are ready; the old ones no longer work.");
+      }
+      if (!$("devices-body").hidden) loadDevices();
+    } catch (err) {
+      totpRefused(totpCheckForm, err, button);
     }
   });
 }

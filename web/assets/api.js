@@ -159,9 +159,30 @@ export async function getSession() {
   return account(await send("/api/session"));
 }
 
-/** login starts a session for a username or email and a password, returning the account. */
+/**
+ * login starts a session for a username or email and a password, returning the account.
+ * For an account with two-factor authentication the right password starts only an
+ * attempt (202): the result is {secondFactor: {methods, expiresAt}} then, and
+ * finishLogin ends it with a code.
+ */
 export async function login(credential, password) {
-  return account(await send("/api/session", { method: "POST", body: { credential, password } }));
+  const { status, data } = await exchange("/api/session", { method: "POST", body: { credential, password } });
+  if (status === 202 && data.secondFactor) return { secondFactor: data.secondFactor };
+  return account(data);
+}
+
+// A proof is what a sensitive request carries beside the password on an account with
+// two-factor authentication: {code} (6 digits from the app), {recoveryCode}, or {} when
+// the page has not asked for one.
+
+
+/**
+ * finishLogin ends a log-in that asked for a second factor, with proof, and returns the
+ * account, with recoveryCodesRemaining when a recovery code was used.
+ */
+export async function finishLogin(proof) {
+  const data = await send("/api/session/second-factor", { method: "POST", body: proof });
+  return { ...account(data), recoveryCodesRemaining: data.recoveryCodesRemaining };
 }
 
 /**
@@ -183,8 +204,8 @@ export async function requestPasswordReset(email) {
 }
 
 /** resetPassword sets a new password with a reset link's token and logs in, returning the account. */
-export async function resetPassword(token, password) {
-  return account(await send("/api/password-reset/confirm", { method: "POST", body: { token, password } }));
+export async function resetPassword(token, password, proof = {}) {
+  return account(await send("/api/password-reset/confirm", { method: "POST", body: { token, password, ...proof } }));
 }
 
 /** requestVerification asks for a new verification link to be mailed to email. */
@@ -198,8 +219,8 @@ export async function confirmVerification(token) {
 }
 
 /** changeEmail asks for a confirmation link to be mailed to the new address. */
-export async function changeEmail(email, password) {
-  return send("/api/users/me/email", { method: "PUT", body: { email, password } });
+export async function changeEmail(email, password, proof = {}) {
+  return send("/api/users/me/email", { method: "PUT", body: { email, password, ...proof } });
 }
 
 /** confirmEmailChange finishes a change of email with the new address's link; data.email is the new one. */
@@ -238,8 +259,10 @@ export async function endOtherSessions() {
 }
 
 /** changePassword replaces the password; this session continues, every other one ends. */
-export async function changePassword(currentPassword, newPassword) {
-  return account(await send("/api/users/me/password", { method: "PUT", body: { currentPassword, newPassword } }));
+export async function changePassword(currentPassword, newPassword, proof = {}) {
+  return account(await send("/api/users/me/password", {
+    method: "PUT", body: { currentPassword, newPassword, ...proof },
+  }));
 }
 
 /**
@@ -253,8 +276,43 @@ export async function listEvents(cursor = null, limit = 20) {
 }
 
 /** deleteAccount deletes the account and everything authme keeps for it; it returns the server's message. */
-export async function deleteAccount(password) {
-  return (await send("/api/users/me", { method: "DELETE", body: { password } })).message;
+export async function deleteAccount(password, proof = {}) {
+  return (await send("/api/users/me", { method: "DELETE", body: { password, ...proof } })).message;
+}
+
+/**
+ * totpStatus says whether two-factor authentication is on:
+ * {enabled, enabledAt, recoveryCodesRemaining}.
+ */
+export async function totpStatus() {
+  return send("/api/users/me/totp");
+}
+
+/**
+ * beginTotp starts turning two-factor authentication on, after the password: it returns
+ * the new key as {secret, uri, qrCode}, qrCode a data: URI of a PNG. Nothing is on until
+ * confirmTotp.
+ */
+export async function beginTotp(password) {
+  return send("/api/users/me/totp", { method: "POST", body: { password } });
+}
+
+/**
+ * confirmTotp turns two-factor authentication on with a first code from the app, and
+ * returns {enabled, enabledAt, recoveryCodes}: the ten recovery codes, shown only now.
+ */
+export async function confirmTotp(code) {
+  return send("/api/users/me/totp/confirm", { method: "POST", body: { code } });
+}
+
+/** disableTotp turns two-factor authentication off and returns the new status. */
+export async function disableTotp(password, proof) {
+  return send("/api/users/me/totp", { method: "DELETE", body: { password, ...proof } });
+}
+
+/** newRecoveryCodes replaces the recovery codes and returns the new ones; the old ones stop working. */
+export async function newRecoveryCodes(password, proof) {
+  return (await send("/api/users/me/totp/recovery-codes", { method: "POST", body: { password, ...proof } })).recoveryCodes;
 }
 
 /**

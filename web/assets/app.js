@@ -1,13 +1,15 @@
-// The page: restore the session on load, then sign up, log in (also as the demo user)
-// and log out (the logged-in account's own sections are in account.js), with every failure explained next to where it happened. Links from mail
-// (reset a password, confirm an address, confirm or undo a change of email) open this
-// page at their own path with the token in the fragment, which never reaches a server.
+// The page: restore the session on load, then sign up, log in (also as the demo user, and
+// with a code from an authenticator app when the account asks for one) and log out (the
+// logged-in account's own sections are in account.js), with every failure explained next
+// to where it happened. Links from mail (reset a password, confirm an address, confirm or
+// undo a change of email) open this page at their own path with the token in the
+// fragment, which never reaches a server.
 
 import {
-  ApiError, changeEmail, confirmEmailChange, confirmVerification, getSession, hasCSRFToken, login,
+  ApiError, changeEmail, confirmEmailChange, confirmVerification, finishLogin, getSession, hasCSRFToken, login,
   logout, requestPasswordReset, requestVerification, resetPassword, restoreCSRF, signup, undoEmailChange,
 } from "./api.js";
-import { Busy, Form, showMessage } from "./forms.js";
+import { Busy, Form, ProofField, asksSecondFactor, showMessage } from "./forms.js";
 import { resetAccount, setupAccount } from "./account.js";
 
 const DEMO = { credential: "Demo-lition", password: "password" };
@@ -19,6 +21,7 @@ const views = {
   unreachable: $("view-unreachable"),
   user: $("view-user"),
   guest: $("view-guest"),
+  secondFactor: $("view-second-factor"),
   forgot: $("view-forgot"),
   forgotSent: $("view-forgot-sent"),
   reset: $("view-reset"),
@@ -32,6 +35,10 @@ const signupForm = new Form($("signup-form"), $("signup-message"));
 const forgotForm = new Form($("forgot-form"), $("forgot-message"));
 const resetForm = new Form($("reset-form"), $("reset-message"));
 const emailForm = new Form($("email-form"), $("email-message"));
+const emailProof = new ProofField("email");
+const resetProof = new ProofField("reset");
+const secondFactorForm = new Form($("second-factor-form"), $("second-factor-message"));
+const secondFactorProof = new ProofField("second-factor");
 const buttons = {
   login: $("login-button"),
   demo: $("demo-button"),
@@ -43,6 +50,8 @@ const buttons = {
   link: $("link-button"),
   resend: $("verify-resend"),
   email: $("email-button"),
+  secondFactor: $("second-factor-button"),
+  secondFactorBack: $("second-factor-back"),
 };
 const busy = new Busy(Object.values(buttons));
 
@@ -135,6 +144,7 @@ function showUser(acct) {
   $("verify-banner-email").textContent = user.email;
   showMessage($("verify-message"), "");
   showMessage($("logout-message"), "");
+  showMessage($("account-notice"), "");
   closeEmailChange();
   showMessage($("email-message"), "");
   resetAccount();
@@ -162,9 +172,18 @@ function loggedIn(acct, greeting) {
   loginForm.reset();
   signupForm.reset();
   resetForm.reset();
+  resetProof.reset();
+  secondFactorForm.reset();
+  secondFactorProof.reset(true);
   showUser(acct);
   $("user-heading").focus();
   announce(greeting);
+}
+
+/** codesLeftText says how many recovery codes are left after one was used. */
+function codesLeftText(n) {
+  const left = n === 1 ? "You have 1 recovery code left." : `You have ${n} recovery codes left.`;
+  return n <= 3 ? `${left} Make new ones under Two-factor authentication.` : left;
 }
 
 /** toLogIn shows the log-in card with focus on its heading. */
@@ -202,6 +221,10 @@ async function submitLogin(credential, password, button) {
   $("verify-open").hidden = true;
   try {
     const acct = await login(credential, password);
+    if (acct.secondFactor) {
+      askSecondFactor();
+      return;
+    }
     loggedIn(acct, `Logged in as ${acct.user.username}.`);
   } catch (err) {
     if (err instanceof ApiError && err.kind === "invalid") {
@@ -229,6 +252,61 @@ $("login-form").addEventListener("submit", (event) => {
   const { credential, password } = loginForm.values();
   busy.run(buttons.login, "Logging in…", () => submitLogin(credential, password, buttons.login));
 });
+
+// The second step of a log-in, for an account with two-factor authentication: the
+// password was right, and the server holds the attempt for a few minutes behind an
+// HttpOnly cookie, so this page keeps nothing of it.
+
+/** askSecondFactor shows the view that asks for a code, with focus on its heading. */
+function askSecondFactor() {
+  // The password has done its part: it leaves the page, and a log-in begun again asks for it.
+  loginForm.input("password").value = "";
+  secondFactorForm.reset();
+  secondFactorProof.reset(true);
+  showView("secondFactor", "second-factor-heading");
+}
+
+$("second-factor-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const proof = secondFactorProof.proof();
+  busy.run(buttons.secondFactor, "Logging in…", async () => {
+    secondFactorForm.clear();
+    const [field, value] = Object.entries(proof)[0];
+    if (!value) {
+      secondFactorForm.showErrors({
+        [field]: field === "code" ? "Type the 6-digit code your app shows" : "Type one of your recovery codes",
+      }, "");
+      return;
+    }
+    try {
+      const acct = await finishLogin(proof);
+      const usedCode = acct.recoveryCodesRemaining !== undefined;
+      const left = usedCode ? ` ${codesLeftText(acct.recoveryCodesRemaining)}` : "";
+      loggedIn(acct, `Logged in as ${acct.user.username}.${left}`);
+      // Said once to a screen reader with the greeting, and kept on show for everyone.
+      if (usedCode) showMessage($("account-notice"), `You logged in with a recovery code.${left}`, "info");
+    } catch (err) {
+      if (err instanceof ApiError && err.kind === "unauthorized" && "attempt" in err.fields) {
+        // Expired, or ended by too many wrong codes: the log-in starts again.
+        toLogIn();
+        loginForm.showMessage(sentence(err.fields.attempt || err.message));
+        loginForm.input("password").focus();
+      } else if (err instanceof ApiError && (err.kind === "unauthorized" || err.kind === "invalid")) {
+        if (secondFactorForm.showErrors(err.fields, "") > 0) {
+          secondFactorProof.input().select();
+        } else {
+          secondFactorForm.showMessage(problem(err));
+          buttons.secondFactor.focus();
+        }
+      } else {
+        secondFactorForm.showMessage(problem(err));
+        buttons.secondFactor.focus();
+      }
+    }
+  });
+});
+
+buttons.secondFactorBack.addEventListener("click", toLogIn);
 
 buttons.demo.addEventListener("click", () => {
   busy.run(buttons.demo, "Logging in…", () => submitLogin(DEMO.credential, DEMO.password, buttons.demo));
@@ -435,6 +513,7 @@ function openLink() {
     linkInvalid();
   } else if (!page.send) {
     resetForm.reset();
+    resetProof.reset();
     showView("reset", "reset-heading");
   } else {
     // A button, not a request on load: mail scanners that open links press nothing.
@@ -498,16 +577,21 @@ $("done-reset").addEventListener("click", () => {
 $("reset-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const { password } = resetForm.values();
+  const proof = resetProof.proof();
   busy.run(buttons.reset, "Saving…", async () => {
     resetForm.clear();
     try {
-      const acct = await resetPassword(link.token, password);
+      const acct = await resetPassword(link.token, password, proof);
       link.token = "";
       history.replaceState(null, "", "/");
       loggedIn(acct, `Your password is changed, and you're logged in as ${acct.user.username}.`);
     } catch (err) {
       if (isBadToken(err)) {
         linkInvalid();
+      } else if (asksSecondFactor(err)) {
+        // The account has two-factor authentication: the link alone doesn't reset it.
+        resetProof.show();
+        resetForm.showErrors(err.fields, "");
       } else if (err instanceof ApiError && err.kind === "invalid") {
         resetForm.showErrors(err.fields, "Choose another password.");
       } else {
@@ -535,6 +619,7 @@ buttons.resend.addEventListener("click", () => {
 
 function closeEmailChange() {
   emailForm.reset();
+  emailProof.reset();
   $("email-change").hidden = true;
   $("email-toggle").setAttribute("aria-expanded", "false");
 }
@@ -559,11 +644,13 @@ $("email-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const values = emailForm.values();
   const email = values.email.trim();
+  const proof = emailProof.proof();
   busy.run(buttons.email, "Sending…", async () => {
     emailForm.clear();
     try {
-      await changeEmail(email, values.password);
+      await changeEmail(email, values.password, proof);
       emailForm.reset();
+      emailProof.reset();
       emailForm.showMessage(`We've sent a link to ${email}. Follow it to finish the change; ` +
         `until then your account keeps ${current.user.email}.`, "success");
       $("email-new").focus();
@@ -572,6 +659,9 @@ $("email-form").addEventListener("submit", (event) => {
         // The session ended elsewhere: log in again.
         toLogIn();
         loginForm.showMessage("Your session has ended. Log in again to change your email.");
+      } else if (asksSecondFactor(err)) {
+        emailProof.show();
+        emailForm.showErrors(err.fields, "");
       } else if (err instanceof ApiError && err.kind === "invalid") {
         emailForm.showErrors(err.fields, "Check the highlighted fields.");
       } else if (err instanceof ApiError && err.kind === "conflict") {

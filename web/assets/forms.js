@@ -134,3 +134,83 @@ export class Busy {
     }
   }
 }
+
+/**
+ * ProofField is the second factor inside a form: a field for the 6-digit code from an
+ * authenticator app and one for a recovery code, only one of them shown, and a button
+ * that switches between them. Its markup, for a prefix P: a wrapper #P-proof, inputs
+ * #P-code (name "code") and #P-recovery (name "recoveryCode") in the fields
+ * #P-code-field and #P-recovery-field, and the button #P-proof-switch, whose
+ * data-code-label is what it says while the recovery code is shown.
+ */
+export class ProofField {
+  constructor(prefix) {
+    this.wrapper = document.getElementById(`${prefix}-proof`);
+    this.code = document.getElementById(`${prefix}-code`);
+    this.recovery = document.getElementById(`${prefix}-recovery`);
+    this.codeField = document.getElementById(`${prefix}-code-field`);
+    this.recoveryField = document.getElementById(`${prefix}-recovery-field`);
+    this.button = document.getElementById(`${prefix}-proof-switch`);
+    this.toRecoveryLabel = this.button.textContent.trim();
+    this.toCodeLabel = this.button.dataset.codeLabel;
+    this.button.addEventListener("click", () => {
+      this.use(!this.usesRecovery());
+      this.input().focus();
+    });
+  }
+
+  /** shown reports whether the form asks for a second factor now. */
+  get shown() {
+    return !this.wrapper.hidden;
+  }
+
+  /** show asks for a second factor, keeping what is typed. */
+  show() {
+    this.wrapper.hidden = false;
+  }
+
+  /** reset empties both fields, shows the code field again, and hides the wrapper unless keepShown. */
+  reset(keepShown = false) {
+    this.code.value = "";
+    this.recovery.value = "";
+    setFieldError(this.code, "");
+    setFieldError(this.recovery, "");
+    this.use(false);
+    this.wrapper.hidden = !keepShown;
+  }
+
+  usesRecovery() {
+    return !this.recoveryField.hidden;
+  }
+
+  /** use shows the recovery-code field (true) or the code field (false). */
+  use(recovery) {
+    this.codeField.hidden = recovery;
+    this.recoveryField.hidden = !recovery;
+    this.button.textContent = recovery ? this.toCodeLabel : this.toRecoveryLabel;
+    // An error belongs to the field it was about; the other field starts clean.
+    setFieldError(recovery ? this.code : this.recovery, "");
+  }
+
+  /** input is the field shown now. */
+  input() {
+    return this.usesRecovery() ? this.recovery : this.code;
+  }
+
+  /**
+   * proof is what the request carries: {code} or {recoveryCode} from the field shown,
+   * or {} while the form does not ask for a second factor.
+   */
+  proof() {
+    if (!this.shown) return {};
+    return this.usesRecovery() ? { recoveryCode: this.recovery.value.trim() } : { code: this.code.value.trim() };
+  }
+}
+
+/**
+ * asksSecondFactor reports whether err is the API asking for a code (or refusing the
+ * one given) beside a right password: a 400 with errors.code or errors.recoveryCode.
+ */
+export function asksSecondFactor(err) {
+  return err?.kind === "invalid" && err.fields && ("code" in err.fields || "recoveryCode" in err.fields);
+}
