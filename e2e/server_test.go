@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"authme/internal/mfa"
 	"authme/internal/openapitest"
 	"authme/internal/outbox"
+	"authme/internal/passkey"
 	"authme/internal/password"
 	"authme/internal/recovery"
 	"authme/internal/session"
@@ -33,9 +35,11 @@ import (
 // server is the real authme server on a real port, seeded with the demo users, behind
 // faults that a test can arm.
 type server struct {
-	URL    string
-	faults *faults
-	log    *testkit.Buffer
+	URL string
+	// PasskeyURL is the same server by the name passkeys need (localhost, not an IP).
+	PasskeyURL string
+	faults     *faults
+	log        *testkit.Buffer
 	// failures aggregates failed log-ins; Sync makes them readable at once.
 	failures *events.Aggregator
 }
@@ -110,12 +114,22 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 	factors := mfa.New(db, users, factorOpts)
 	accountOpts = append(accountOpts, login.WithSecondFactors(factors, db))
 	rec.Factors = factors
+	// Passkeys need a domain: WebAuthn refuses IP addresses, so the browser opens
+	// http://localhost:PORT (server.PasskeyURL), the one origin allowed.
+	_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+	passkeys, err := passkey.New(passkey.Settings{RPID: "localhost", Origins: []string{"http://localhost:" + port}}, db, users,
+		passkey.Options{Factors: factors, Notify: factorOpts.Notify, Wake: factorOpts.Wake, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	accountOpts = append(accountOpts, login.WithPasskeys(passkeys))
 	api := httpapi.NewServer(httpapi.Deps{
 		Log:      log,
 		Accounts: login.New(users, sessions, db, accountOpts...),
 		Recovery: recovery.New(db, users, rec),
 		Owners:   account.New(db, users, log, account.WithFactors(factors)),
 		Factors:  factors,
+		Passkeys: passkeys,
 		Events:   db,
 		Sessions: sessions,
 		CSRFKey:  key,
@@ -132,7 +146,7 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &server{URL: ts.URL, faults: f, log: logs, failures: failures}
+	return &server{URL: ts.URL, PasskeyURL: "http://localhost:" + port, faults: f, log: logs, failures: failures}
 }
 
 // startFailureLog runs the aggregator of failed log-ins, as serve does, until the test

@@ -75,6 +75,9 @@ func purgeTokensLoop(ctx context.Context, db *store.DB, interval time.Duration, 
 			if _, err := db.PurgeExpiredPendingLogins(ctx, time.Now()); err != nil && ctx.Err() == nil {
 				log.Warn("purge expired log-in attempts", "err", err)
 			}
+			if _, err := db.PurgeExpiredChallenges(ctx, time.Now()); err != nil && ctx.Err() == nil {
+				log.Warn("purge expired webauthn challenges", "err", err)
+			}
 		}
 	}
 }

@@ -207,11 +207,12 @@ func TestMigrateAndSeedCommands(t *testing.T) {
 				want string
 			}{
 				{[]string{"migrate", "status"}, "0001_create_users                     pending"},
-				{[]string{"migrate"}, "applied 0012_second_factors"},
+				{[]string{"migrate"}, "applied 0013_passkeys"},
 				{[]string{"migrate"}, "no pending migrations"},
 				{[]string{"seed"}, "seeded the demo users"},
 				{[]string{"seed"}, "already seeded"},
 				{[]string{"seed", "down"}, "removed 3 demo users"},
+				{[]string{"migrate", "down"}, "undid 0013_passkeys"},
 				{[]string{"migrate", "down"}, "undid 0012_second_factors"},
 				{[]string{"migrate", "down"}, "undid 0011_users_disabled_at"},
 				{[]string{"migrate", "down"}, "undid 0010_create_security_events"},

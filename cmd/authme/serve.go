@@ -19,6 +19,7 @@ import (
 	"authme/internal/login"
 	"authme/internal/metrics"
 	"authme/internal/mfa"
+	"authme/internal/passkey"
 	"authme/internal/password"
 	"authme/internal/recovery"
 	"authme/internal/session"
@@ -130,6 +131,19 @@ func (e env) wire(db *store.DB) (*app, error) {
 	factors := mfa.New(db, users, mfa.Options{Keys: keys, Issuer: e.cfg.TOTPIssuer, Notify: mailer.on, Wake: mailer.wake, Log: e.log})
 	accountOpts := []login.Option{login.WithTokens(db), login.RequireVerifiedEmail(e.cfg.RequireVerifiedEmail),
 		login.WithSecondFactors(factors, db)}
+	var passkeys httpapi.Passkeys
+	if e.cfg.PasskeysOff != "" {
+		e.log.Info("passkeys are off: " + e.cfg.PasskeysOff)
+	} else {
+		pk, err := passkey.New(passkey.Settings{RPID: e.cfg.WebAuthnRPID, RPName: e.cfg.TOTPIssuer, Origins: e.cfg.WebAuthnOrigins}, db, users,
+			passkey.Options{Factors: factors, Notify: mailer.on, Wake: mailer.wake, Log: e.log})
+		if err != nil {
+			a.close()
+			return nil, err
+		}
+		passkeys = pk
+		accountOpts = append(accountOpts, login.WithPasskeys(pk))
+	}
 	if mailer.on {
 		accountOpts = append(accountOpts, login.WithMail(db))
 	}
@@ -143,6 +157,7 @@ func (e env) wire(db *store.DB) (*app, error) {
 			Factors:  factors,
 		}),
 		Factors:     factors,
+		Passkeys:    passkeys,
 		MailLimiter: perClient,
 		Events:      db,
 		Owners:      ownership.New(db, users, e.log, ownership.WithFactors(factors)),

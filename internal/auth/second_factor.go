@@ -56,6 +56,7 @@ func (f TOTPFactor) Confirmed() bool { return !f.ConfirmedAt.IsZero() }
 type PendingLogin struct {
 	Hash      string
 	UserID    int64
+	Method    string // the first factor: "password" or "passkey"
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	Failures  int

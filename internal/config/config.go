@@ -64,6 +64,11 @@ type Config struct {
 	// EncryptionKeys seals second-factor secrets (ENCRYPTION_KEY); nil when unset.
 	EncryptionKeys *mfa.Keyring
 	TOTPIssuer     string // TOTP_ISSUER: the name authenticator apps show
+	// WebAuthnRPID and WebAuthnOrigins are the passkeys' relying party; PasskeysOff says
+	// why passkeys are off when they are (the others are empty then).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+	PasskeysOff     string
 
 	// JWTSecretGenerated is true when development made up a secret for this process.
 	JWTSecretGenerated bool
@@ -99,6 +104,7 @@ func Load(getenv func(string) string) (Config, error) {
 	readClients(r, &c)
 	readMail(r, &c) // after readServer: PUBLIC_URL's default holds PORT
 	readSecondFactors(r, &c)
+	readPasskeys(r, &c) // after readMail: the defaults come from PUBLIC_URL
 	if len(r.errs) > 0 {
 		return Config{}, errors.Join(r.errs...)
 	}

@@ -29,13 +29,17 @@ func TestLoadReportsEveryBadSettingOnItsOwnLine(t *testing.T) {
 			"LOGIN_RATE_PER_MINUTE": "-1", "LOGIN_RATE_BURST": "0", "LOGIN_RATE_IPV6_PREFIX": "/64",
 			"SMTP_URL": "smtp://u:pw@mail.example.com?tls=nope", "MAIL_FROM": "nobody", "PUBLIC_URL": "http://auth.example.com",
 			"RESET_TOKEN_TTL": "0s", "REQUIRE_VERIFIED_EMAIL": "sometimes",
+			"ENCRYPTION_KEY": "c2hvcnQ=", "TOTP_ISSUER": "a:b",
+			"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://evil.example.net",
 		}, []string{
 			"HOST", "PORT", "METRICS_ADDR", "LOG_LEVEL", "DATABASE_URL", "SCHEMA", "DB_MAX_CONNS",
 			"JWT_SECRET", "JWT_EXPIRES_IN", "SESSION_IDLE_TIMEOUT", "PASSWORD_HASH", "BCRYPT_COST",
 			"HASH_CONCURRENCY", "HASH_QUEUE", "TRUST_PROXY", "CORS_ORIGINS", "LOGIN_RATE_PER_MINUTE",
 			"LOGIN_RATE_BURST", "LOGIN_RATE_IPV6_PREFIX",
 			"SMTP_URL", "MAIL_FROM", "PUBLIC_URL", "RESET_TOKEN_TTL", "REQUIRE_VERIFIED_EMAIL",
+			"ENCRYPTION_KEY", "TOTP_ISSUER", "WEBAUTHN_ORIGINS",
 		}},
+		{"PasskeysOnAnIPAddress", map[string]string{"WEBAUTHN_RP_ID": "127.0.0.1"}, []string{"WEBAUTHN_RP_ID"}},
 		{"MailMissingInProduction", map[string]string{
 			"NODE_ENV": "production", "DATABASE_URL": "postgres://db/authme", "JWT_SECRET": strings.Repeat("k", 32),
 			"SMTP_URL": "smtps://mail.example.com",

@@ -49,6 +49,9 @@ const (
 	RecoveryCodesGenerated = "recovery-codes-generated"
 	RecoveryCodeUsed       = "recovery-code-used"   // Detail "remaining"
 	SecondFactorFailed     = "second-factor-failed" // Detail "method": totp|recovery-code
+	PasskeyAdded           = "passkey-added"        // Detail "passkey": its id, "name"
+	PasskeyRemoved         = "passkey-removed"      // Detail "passkey": its id, "name"
+	PasskeyRefused         = "passkey-refused"      // Detail "passkey", "reason": clone (its counter went back)
 )
 
 // Kinds lists every kind, for documentation and validation.
@@ -56,7 +59,8 @@ func Kinds() []string {
 	return []string{Signup, Login, LoginFailed, LoginThrottled, Logout, PasswordChanged, PasswordReset,
 		EmailVerified, EmailChangeRequested, EmailChanged, EmailChangeUndone, SessionsEnded,
 		AccountDisabled, AccountEnabled, AccountUnlocked, PasswordSet,
-		TOTPEnabled, TOTPDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed}
+		TOTPEnabled, TOTPDisabled, RecoveryCodesGenerated, RecoveryCodeUsed, SecondFactorFailed,
+		PasskeyAdded, PasskeyRemoved, PasskeyRefused}
 }
 
 // Detail keys and values of SessionsEnded.
@@ -74,6 +78,9 @@ const (
 	DetailMethod    = "method"
 	DetailRemaining = "remaining"
 	DetailBy        = "by"
+	DetailPasskey   = "passkey"
+	DetailName      = "name"
+	DetailReason    = "reason"
 )
 
 // Column bounds: the store's columns hold no more.

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"authme/internal/auth"
 	"authme/internal/session"
@@ -12,6 +13,9 @@ import (
 type current struct {
 	user      auth.User
 	sessionID string
+	// loggedInAt is when this session began: its log-in (or sign-up, reset or password
+	// change), the last time its owner proved a secret.
+	loggedInAt time.Time
 }
 
 // restoreUser is the seed's restoreUser: a token cookie naming a live session puts its
@@ -23,7 +27,7 @@ func (s *Server) restoreUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, id, err := s.sessions.Restore(r.Context(), tok)
+		u, sess, err := s.sessions.Restore(r.Context(), tok)
 		switch {
 		case errors.Is(err, session.ErrNoSession):
 			s.cookies.clearToken(w)
@@ -33,7 +37,7 @@ func (s *Server) restoreUser(next http.Handler) http.Handler {
 		default:
 			var st *reqState
 			r, st = withState(r)
-			st.user, st.hasUser = current{user: u, sessionID: id}, true
+			st.user, st.hasUser = current{user: u, sessionID: sess.ID, loggedInAt: sess.CreatedAt}, true
 		}
 		next.ServeHTTP(w, r)
 	})

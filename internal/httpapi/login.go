@@ -54,6 +54,12 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	in := auth.LoginInput{Credential: req.Credential, Password: req.Password, Device: s.device.read(r)}
 	a, err := s.accounts.Password(r.Context(), in, s.client(r))
+	return s.answerLogin(w, r, a, err)
+}
+
+// answerLogin answers a log-in's first factor, whichever it was: a session (200 with
+// the user), a second factor to ask (202), or the error.
+func (s *Server) answerLogin(w http.ResponseWriter, r *http.Request, a login.Attempt, err error) error {
 	if err == nil && a.Pending != nil {
 		// Counted as a log-in once the code finishes it (POST /api/session/second-factor).
 		s.countLogin("second_factor")

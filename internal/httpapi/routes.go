@@ -24,6 +24,8 @@ func (s *Server) routes(mux router) {
 	mux.Handle("POST /api/session", s.limitByAddress(s.handle(s.handleLogin)))
 	mux.Handle("DELETE /api/session", s.handle(s.handleLogout))
 	mux.Handle("POST /api/session/second-factor", s.limitByAddress(s.handle(s.handleSecondFactor)))
+	mux.Handle("POST /api/session/passkey/begin", s.limitByAddress(s.handle(s.handlePasskeyLoginBegin)))
+	mux.Handle("POST /api/session/passkey/finish", s.limitByAddress(s.handle(s.handlePasskeyLoginFinish)))
 
 	mux.Handle("POST /api/users", s.limitByAddress(s.handle(s.handleSignup)))
 	mux.Handle("GET /api/users/me", s.requireAuth(s.handleMe))
@@ -39,6 +41,13 @@ func (s *Server) routes(mux router) {
 	mux.Handle("POST /api/users/me/totp/confirm", s.requireAuth(s.handleTOTPConfirm))
 	mux.Handle("DELETE /api/users/me/totp", s.requireAuth(s.handleTOTPDisable))
 	mux.Handle("POST /api/users/me/totp/recovery-codes", s.requireAuth(s.handleRecoveryCodes))
+
+	// Passkeys: adding or removing one needs a recent log-in or the password (and the
+	// second factor) again.
+	mux.Handle("GET /api/users/me/passkeys", s.requireAuth(s.handlePasskeyList))
+	mux.Handle("POST /api/users/me/passkeys/begin", s.requireAuth(s.handlePasskeyRegisterBegin))
+	mux.Handle("POST /api/users/me/passkeys/finish", s.requireAuth(s.handlePasskeyRegisterFinish))
+	mux.Handle("DELETE /api/users/me/passkeys/{id}", s.requireAuth(s.handlePasskeyDelete))
 
 	mux.Handle("PUT /api/users/me/email", s.limitMail(s.requireAuth(s.handleEmailChange)))
 

@@ -57,6 +57,9 @@ type Deps struct {
 	Events EventLog
 	// Factors enrols and removes second factors; nil: none can be enrolled.
 	Factors Factors
+	// Passkeys registers and removes passkeys and begins their log-ins; nil: passkeys
+	// are off (503).
+	Passkeys Passkeys
 	// Owners deletes and exports accounts at their owner's request (the account
 	// package's Service); nil: both answer 503.
 	Owners Owners
@@ -79,6 +82,7 @@ type Accounts interface {
 	ChangePassword(ctx context.Context, u auth.User, in auth.ChangePasswordInput, c login.Client) (login.Started, error)
 	Reset(ctx context.Context, in login.ResetInput, c login.Client) (login.Started, error)
 	SecondFactor(ctx context.Context, token string, p auth.Proof, c login.Client) (login.Finished, error)
+	Passkey(ctx context.Context, response []byte, c login.Client) (login.Attempt, error)
 }
 
 // Recovery is how owners prove their address: the recovery package's Service.
@@ -100,7 +104,7 @@ type Owners interface {
 
 // Sessions restores, lists and ends sessions.
 type Sessions interface {
-	Restore(ctx context.Context, token string) (auth.User, string, error)
+	Restore(ctx context.Context, token string) (auth.User, session.Session, error)
 	List(ctx context.Context, userID int64) ([]session.Session, error)
 	EndOne(ctx context.Context, userID int64, id string, o events.Origin) error
 	EndOthers(ctx context.Context, userID int64, keep string, o events.Origin) (int64, error)
@@ -128,6 +132,7 @@ type Server struct {
 	events      EventLog
 	owners      Owners
 	factors     Factors
+	passkeys    Passkeys
 	ipv6Bits    int
 	observe     func(pattern string, status int, d time.Duration)
 	requestIDs  *requestIDs
@@ -153,6 +158,9 @@ func NewServer(d Deps) *Server {
 	if d.Factors == nil {
 		d.Factors = noFactors{}
 	}
+	if d.Passkeys == nil {
+		d.Passkeys = noPasskeys{}
+	}
 	if d.Devices == nil {
 		d.Devices = auth.NewDevices(d.CSRFKey, 0, d.Now)
 	}
@@ -175,6 +183,7 @@ func NewServer(d Deps) *Server {
 		events:      d.Events,
 		owners:      d.Owners,
 		factors:     d.Factors,
+		passkeys:    d.Passkeys,
 		ipv6Bits:    d.IPv6Prefix,
 		observe:     d.Observe,
 		requestIDs:  newRequestIDs(),

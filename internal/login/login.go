@@ -77,6 +77,12 @@ type Tx interface {
 	// EndPendingLogins ends every log-in of the user waiting for a second factor: a new
 	// password voids what the old one began.
 	EndPendingLogins(ctx context.Context, userID int64) error
+
+	// InsertPasskey records a registered passkey (auth.ErrPasskeyExists when its
+	// credential is registered already); DeletePasskey removes one and returns how many
+	// the account has left (auth.ErrPasskeyNotFound when it has no such one).
+	InsertPasskey(ctx context.Context, p auth.Passkey) error
+	DeletePasskey(ctx context.Context, userID int64, id string) (int, error)
 }
 
 // TokenReader reads a mailed token without using it up.
@@ -112,6 +118,8 @@ type Service struct {
 	// factors asks and checks second factors; pending keeps the log-ins waiting for one.
 	factors SecondFactors
 	pending PendingLogins
+	// passkeys checks passkey log-ins; nil: the server has none.
+	passkeys PasskeyVerifier
 }
 
 // Option configures a Service.

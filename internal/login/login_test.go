@@ -92,6 +92,12 @@ func (t *fakeTx) RedeemPendingLogin(_ context.Context, hash string, _ time.Time)
 	return auth.PendingLogin{Hash: hash}, t.write("redeem pending")
 }
 func (t *fakeTx) EndPendingLogins(context.Context, int64) error { return t.write("end pending") }
+func (t *fakeTx) InsertPasskey(_ context.Context, p auth.Passkey) error {
+	return t.write("passkey " + p.Name)
+}
+func (t *fakeTx) DeletePasskey(context.Context, int64, string) (int, error) {
+	return 0, t.write("delete passkey")
+}
 
 // fakeVerifier accepts the password "right" and hashes by prefixing "h:".
 type fakeVerifier struct{}

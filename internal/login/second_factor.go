@@ -105,13 +105,13 @@ type Finished struct {
 }
 
 // pend records a log-in of u that waits for its second factor.
-func (s *Service) pend(ctx context.Context, u auth.User) (Pending, error) {
+func (s *Service) pend(ctx context.Context, u auth.User, method string) (Pending, error) {
 	token, hash, err := tokens.New()
 	if err != nil {
 		return Pending{}, err
 	}
 	now := s.now()
-	p := auth.PendingLogin{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(PendingTTL)}
+	p := auth.PendingLogin{Hash: hash, UserID: u.ID, Method: method, CreatedAt: now, ExpiresAt: now.Add(PendingTTL)}
 	if err := s.store.InTx(ctx, func(tx Tx) error { return tx.InsertPendingLogin(ctx, p) }); err != nil {
 		return Pending{}, fmt.Errorf("log-in of user %d waits for a second factor: %w", u.ID, err)
 	}
@@ -141,7 +141,7 @@ func (s *Service) SecondFactor(ctx context.Context, token string, p auth.Proof, 
 	var spent Spent
 	detail := map[string]string{}
 	st, err := s.startWith(ctx, c, events.Login, detail, func(ctx context.Context, tx Tx) (auth.User, error) {
-		if _, err := tx.RedeemPendingLogin(ctx, hash, s.now()); err != nil {
+		if att, err = tx.RedeemPendingLogin(ctx, hash, s.now()); err != nil {
 			if errors.Is(err, auth.ErrNotFound) {
 				return auth.User{}, auth.ErrAttemptEnded // finished by a racing request
 			}
@@ -160,7 +160,7 @@ func (s *Service) SecondFactor(ctx context.Context, token string, p auth.Proof, 
 		if spent, err = proven.Spend(ctx, tx, c); err != nil {
 			return auth.User{}, err
 		}
-		detail[events.DetailMethod] = "password+" + spent.Method
+		detail[events.DetailMethod] = att.Method + "+" + spent.Method
 		return acct.User, nil
 	})
 	proven.Finish(err, true)

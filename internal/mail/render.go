@@ -25,7 +25,9 @@ type Data struct {
 	OldEmail string        // email-changed: the address the account had
 	// Remaining is how many recovery codes the account has left (recovery-code-used).
 	Remaining int
-	Request   Request // who asked for this mail
+	// Name is the passkey's name (passkey-added, passkey-removed).
+	Name    string
+	Request Request // who asked for this mail
 }
 
 // Request describes the request that led to a mail, so the person can tell whether it was them.
@@ -53,7 +55,7 @@ func kindNeeds(kind string) (needs, bool) {
 		return needs{newEmail: true}, true
 	case "email-changed":
 		return needs{link: true, expires: true, newEmail: true, oldEmail: true}, true
-	case "totp-enabled", "totp-disabled", "recovery-code-used":
+	case "totp-enabled", "totp-disabled", "recovery-code-used", "passkey-added", "passkey-removed":
 		return needs{}, true
 	}
 	return needs{}, false

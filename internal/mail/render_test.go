@@ -26,7 +26,7 @@ func fullData() mail.Data {
 	}
 }
 
-var kinds = []string{"password-reset", "password-changed", "verify-email", "email-change-confirm", "email-change-notice", "email-changed", "totp-enabled", "totp-disabled", "recovery-code-used"}
+var kinds = []string{"password-reset", "password-changed", "verify-email", "email-change-confirm", "email-change-notice", "email-changed", "totp-enabled", "totp-disabled", "recovery-code-used", "passkey-added", "passkey-removed"}
 
 func TestRenderEveryKind(t *testing.T) {
 	t.Parallel()

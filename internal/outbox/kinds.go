@@ -11,6 +11,8 @@ const (
 	KindTOTPEnabled        = "totp-enabled"         // a notice: two-factor authentication turned on
 	KindTOTPDisabled       = "totp-disabled"        // a notice: two-factor authentication turned off
 	KindRecoveryCodeUsed   = "recovery-code-used"   // a notice: a recovery code was used, with how many remain
+	KindPasskeyAdded       = "passkey-added"        // a notice: a passkey was added, with its name
+	KindPasskeyRemoved     = "passkey-removed"      // a notice: a passkey was removed, with its name
 )
 
 // Keys of Job.Data that say who asked: shown in the mail so its reader can tell
@@ -21,4 +23,5 @@ const (
 	DataAt        = "at"        // when, RFC 3339 in UTC
 	DataNewEmail  = "newEmail"  // for a change of email: the address asked for
 	DataRemaining = "remaining" // for a used recovery code: how many the account has left
+	DataName      = "name"      // for a passkey: its name
 )

@@ -102,6 +102,8 @@ func (m *Mailer) Deliver(ctx context.Context, j outbox.Job) error {
 		d.Expires = UndoTTL
 	case outbox.KindRecoveryCodeUsed:
 		d.Remaining, _ = strconv.Atoi(j.Data[outbox.DataRemaining])
+	case outbox.KindPasskeyAdded, outbox.KindPasskeyRemoved:
+		d.Name = j.Data[outbox.DataName]
 	case outbox.KindPasswordChanged, outbox.KindTOTPEnabled, outbox.KindTOTPDisabled:
 	default:
 		return outbox.Permanent(fmt.Errorf("unknown mail kind %q", j.Kind))

@@ -87,18 +87,18 @@ func (m *Manager) New(u auth.User, userAgent string) (string, Session, error) {
 // Restore returns the user and session id behind token. Any token that is not a live
 // session of ours gives ErrNoSession; other errors are the store's. "Last seen" is
 // written when it is over a minute old.
-func (m *Manager) Restore(ctx context.Context, token string) (auth.User, string, error) {
+func (m *Manager) Restore(ctx context.Context, token string) (auth.User, Session, error) {
 	id, err := m.parse(token)
 	if err != nil {
-		return auth.User{}, "", ErrNoSession
+		return auth.User{}, Session{}, ErrNoSession
 	}
 	now := m.now()
 	u, s, err := m.store.SessionUser(ctx, id, now, now.Add(-m.idle))
 	if errors.Is(err, auth.ErrNotFound) {
-		return auth.User{}, "", ErrNoSession
+		return auth.User{}, Session{}, ErrNoSession
 	}
 	if err != nil {
-		return auth.User{}, "", err
+		return auth.User{}, Session{}, err
 	}
 	if now.Sub(s.LastSeenAt) >= TouchInterval {
 		// "Last seen" is bookkeeping for the idle timeout: a failed write (a read-only
@@ -106,7 +106,7 @@ func (m *Manager) Restore(ctx context.Context, token string) (auth.User, string,
 		// next request a minute on tries again.
 		_ = m.store.TouchSession(ctx, id, now)
 	}
-	return u, id, nil
+	return u, s, nil
 }
 
 // List returns the user's live sessions, newest first.

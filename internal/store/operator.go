@@ -288,6 +288,8 @@ var AccountTables = []struct {
 	{"PendingLogins", `"userId" = $1`, false},
 	{"RecoveryCodes", `"userId" = $1`, false},
 	{"TotpFactors", `"userId" = $1`, false},
+	{"Passkeys", `"userId" = $1`, false},
+	{"WebAuthnChallenges", `"userId" = $1`, false},
 	{"LoginThrottles", throttleKeysOf, true},
 	{"AccountTokens", `"userId" = $1`, false},
 	{"Outbox", outboxOfAccount, false},

@@ -49,11 +49,17 @@ func accountFixture(t *testing.T, db *store.DB, name string) (auth.User, string)
 		if err := tx.ReplaceRecoveryCodes(ctx, u.ID, []string{name + "-code"}, now); err != nil {
 			return err
 		}
-		if err := tx.InsertPendingLogin(ctx, auth.PendingLogin{Hash: name + "-pending", UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
+		if err := tx.InsertPendingLogin(ctx, auth.PendingLogin{Hash: name + "-pending", UserID: u.ID, Method: "password", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}); err != nil {
+			return err
+		}
+		if err := tx.InsertPasskey(ctx, auth.Passkey{ID: name + "-pk", UserID: u.ID, Name: "Laptop", CredentialID: name + "-cred", Credential: "{}", CreatedAt: now}); err != nil {
 			return err
 		}
 		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.KindPasswordChanged, UserID: u.ID, Email: u.Email, CreatedAt: now})
 	})
+	if err == nil {
+		err = db.InsertChallenge(ctx, auth.Challenge{Hash: name + "-challenge", Purpose: "register", UserID: u.ID, Session: "{}", CreatedAt: now, ExpiresAt: now.Add(time.Minute)})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

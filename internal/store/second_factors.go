@@ -64,12 +64,12 @@ func (db *DB) HasRecoveryCode(ctx context.Context, userID int64, hash string) (b
 	return n > 0, nil
 }
 
-const pendingColumns = `"hash", "userId", "createdAt", "expiresAt", "failures"`
+const pendingColumns = `"hash", "userId", "method", "createdAt", "expiresAt", "failures"`
 
 func scanPending(sc interface{ Scan(...any) error }) (auth.PendingLogin, error) {
 	var p auth.PendingLogin
 	var created, expires int64
-	if err := sc.Scan(&p.Hash, &p.UserID, &created, &expires, &p.Failures); err != nil {
+	if err := sc.Scan(&p.Hash, &p.UserID, &p.Method, &created, &expires, &p.Failures); err != nil {
 		return auth.PendingLogin{}, err
 	}
 	p.CreatedAt, p.ExpiresAt = time.Unix(created, 0), time.Unix(expires, 0)
@@ -257,8 +257,8 @@ func (t *Tx) SpendRecoveryCode(ctx context.Context, userID int64, hash string) (
 
 // InsertPendingLogin records a log-in that waits for its second factor.
 func (t *Tx) InsertPendingLogin(ctx context.Context, p auth.PendingLogin) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO "PendingLogins" (`+pendingColumns+`) VALUES ($1, $2, $3, $4, 0)`,
-		p.Hash, p.UserID, p.CreatedAt.Unix(), p.ExpiresAt.Unix())
+	_, err := t.tx.ExecContext(ctx, `INSERT INTO "PendingLogins" (`+pendingColumns+`) VALUES ($1, $2, $3, $4, $5, 0)`,
+		p.Hash, p.UserID, p.Method, p.CreatedAt.Unix(), p.ExpiresAt.Unix())
 	if err != nil {
 		return t.db.wrap(err, "record pending log-in of user %d", p.UserID)
 	}

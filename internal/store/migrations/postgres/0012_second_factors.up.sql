@@ -22,12 +22,14 @@ CREATE TABLE "RecoveryCodes" (
 );
 CREATE INDEX "RecoveryCodes_userId" ON "RecoveryCodes" ("userId");
 
--- Log-ins whose password was right and whose second factor is still to come. "hash" is
+-- Log-ins whose first factor was right and whose second factor is still to come. "hash" is
 -- the SHA-256 of the token in the client's HttpOnly cookie; the row is spent (deleted)
--- by the log-in it finishes, and ends after 5 wrong codes or at "expiresAt".
+-- by the log-in it finishes, and ends after 5 wrong codes or at "expiresAt". "method" is
+-- the first factor (password, or a passkey without user verification).
 CREATE TABLE "PendingLogins" (
   "hash" VARCHAR(64) PRIMARY KEY,
   "userId" INTEGER NOT NULL REFERENCES "Users" ("id") ON DELETE CASCADE,
+  "method" VARCHAR(16) NOT NULL DEFAULT 'password',
   "createdAt" BIGINT NOT NULL,
   "expiresAt" BIGINT NOT NULL,
   "failures" INTEGER NOT NULL DEFAULT 0

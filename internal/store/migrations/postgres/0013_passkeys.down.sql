@@ -1,0 +1,2 @@
+DROP TABLE "WebAuthnChallenges";
+DROP TABLE "Passkeys";
