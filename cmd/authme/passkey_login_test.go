@@ -53,6 +53,10 @@ func manageCases(t *testing.T, site *totpSite) {
 		if r := oc.do("DELETE", "/api/users/me/passkeys/"+gone, map[string]string{}); r.Status != http.StatusNotFound {
 			t.Errorf("delete another account's passkey = %s, want 404", r)
 		}
+		// A browser logged in on the other server (after the registrations, which ended
+		// the others): removing a passkey, lost or stolen, ends it.
+		far := c.at(site.URLs[1])
+		far.must(http.StatusOK, "POST", "/api/session", map[string]string{"credential": acct.Email, "password": mailPassword})
 		ageSessions(t, site, acct.ID)
 		r := c.do("DELETE", "/api/users/me/passkeys/"+gone, map[string]string{})
 		if r.Status != http.StatusBadRequest || r.field(t, "errors", "password") != auth.MsgPasskeyReauth {
@@ -65,6 +69,12 @@ func manageCases(t *testing.T, site *totpSite) {
 		}
 		if left := passkeyList(t, c); len(left) != 1 || left[0]["id"] != kept {
 			t.Fatalf("after the delete the list is %v", left)
+		}
+		if c.sessionUser() != acct.Username {
+			t.Errorf("the session that removed the passkey ended")
+		}
+		if got := far.sessionUser(); got != "" {
+			t.Errorf("the account's session on the other server survived the removal (%q)", got)
 		}
 		m := site.mail(t, acct.Email, subjectPasskeyRemoved)
 		if !strings.Contains(m.Text, "Old phone") {
