@@ -24,7 +24,7 @@ func manageCases(t *testing.T, site *totpSite) {
 		_, first := register(t, site, c, acct.Email, "First", true)
 		// Times are kept in seconds: the first is made a minute older, so the order
 		// does not rest on two passkeys made within one second.
-		if _, err := site.db.SQL().Exec(`UPDATE "Passkeys" SET "createdAt" = "createdAt" - 60 WHERE "id" = $1`, first); err != nil {
+		if _, err := site.db.SQL().Exec(`UPDATE "Passkeys" SET "createdAt" = "createdAt" - 60000 WHERE "id" = $1`, first); err != nil {
 			t.Fatal(err)
 		}
 		_, second := register(t, site, c, acct.Email, "Second", false)
