@@ -797,8 +797,9 @@ async function loadPasskeys() {
   showMessage($("passkeys-message"), "Loading your passkeys…", "info");
   list.setAttribute("aria-busy", "true");
   try {
-    showPasskeys(await listPasskeys());
+    const passkeys = await listPasskeys();
     showMessage($("passkeys-message"), "");
+    showPasskeys(passkeys);
   } catch (err) {
     failed($("passkeys-message"), err);
   } finally {

@@ -289,16 +289,16 @@ function startPasskeyAutofill() {
     let credential;
     try {
       credential = await getPasskey(options, { conditional: true, signal: controller.signal });
-    } catch (err) {
-      // Stopped by the page, or the person went on with the password: nothing to say,
-      // unless it failed on its own.
-      if (!(err instanceof PasskeyError) || !err.aborted) loginForm.showMessage(err.message || problem(err));
+    } catch {
+      // Stopped by the page (the person went on with the password or the button), or
+      // refused by the browser before anyone asked for it (a page on an IP address):
+      // nothing the person did, so nothing to say; the button says why when used.
       return;
     } finally {
       delete form.dataset.passkeyAutofill;
     }
     autofill = null;
-    await busy.run(buttons.passkey, "Logging in…", () => finishPasskeyLogin(credential, buttons.login));
+    await busy.run(buttons.passkey, "Logging in…", () => finishPasskeyLogin(credential, buttons.passkey, false));
   })();
   autofill = { controller, done };
   done.finally(() => {
@@ -315,8 +315,12 @@ function stopPasskeyAutofill() {
   return a.done.catch(() => {});
 }
 
-/** finishPasskeyLogin sends the passkey's answer and logs in, or asks for the code. */
-async function finishPasskeyLogin(credential, focusOnFailure) {
+/**
+ * finishPasskeyLogin sends the passkey's answer and logs in, or asks for the code. After a
+ * refusal, retry starts the autofill again (not after the autofill's own answer was
+ * refused: it would offer the same passkey at once).
+ */
+async function finishPasskeyLogin(credential, focusOnFailure, retry = true) {
   try {
     const acct = await passkeyLogin(credential);
     if (acct.secondFactor) {
@@ -325,12 +329,12 @@ async function finishPasskeyLogin(credential, focusOnFailure) {
     }
     loggedIn(acct, `Logged in as ${acct.user.username} with a passkey.`);
   } catch (err) {
-    passkeyLoginFailed(err, focusOnFailure);
+    passkeyLoginFailed(err, focusOnFailure, retry);
   }
 }
 
 /** passkeyLoginFailed says why a log-in with a passkey did not happen, on the log-in form. */
-function passkeyLoginFailed(err, button) {
+function passkeyLoginFailed(err, button, retry = true) {
   if (err instanceof PasskeyError) {
     if (err.aborted) return;
     loginForm.showMessage(err.message);
@@ -347,7 +351,7 @@ function passkeyLoginFailed(err, button) {
   }
   button.focus();
   // The autofill offers passkeys again, with a fresh challenge.
-  if (!views.guest.hidden) startPasskeyAutofill();
+  if (retry && !views.guest.hidden) startPasskeyAutofill();
 }
 
 buttons.passkey.addEventListener("click", () => {
