@@ -14,7 +14,6 @@ import (
 
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
-	"github.com/pquerna/otp/totp"
 
 	"authme/internal/auth"
 	"authme/internal/testdb"
@@ -35,6 +34,7 @@ func TestPasskeys(t *testing.T) {
 			t.Run("CeremoniesAcrossInstances", func(t *testing.T) { passkeyInstances(t, tg) })
 			t.Run("TwoFactorAccount", func(t *testing.T) { passkeySecondFactor(t, tg) })
 			t.Run("OldSessionNeedsThePassword", func(t *testing.T) { passkeyReauth(t, tg) })
+			t.Run("WhatThePageSaysWhenItFails", func(t *testing.T) { passkeyFailures(t, tg) })
 		})
 	}
 }
@@ -405,7 +405,7 @@ func passkeySecondFactor(t *testing.T, tg testdb.Target) {
 	tb := openTab(t)
 	srv := startServerWith(t, serverOptions{target: tg})
 	authID := tb.addAuthenticator(t, verifyingAuthenticator)
-	var secret string
+	var app *authenticator
 
 	tb.must("AddAPasskeyThenTurnOnTwoFactor", func(t *testing.T) {
 		logInAsDemo(t, tb, srv.PasskeyURL)
@@ -421,13 +421,11 @@ func passkeySecondFactor(t *testing.T, tg testdb.Target) {
 			t.Fatalf("begin TOTP: %d %s", status, body)
 		}
 		var key struct{ Secret string }
-		json.Unmarshal(body, &key)
-		secret = key.Secret
-		code, err := totp.GenerateCode(secret, time.Now())
-		if err != nil {
-			t.Fatal(err)
+		if err := json.Unmarshal(body, &key); err != nil || key.Secret == "" {
+			t.Fatalf("begin TOTP answered %s (%v)", body, err)
 		}
-		if status, body := api.exchange(t, "POST", "/api/users/me/totp/confirm", map[string]string{"code": code}); status != http.StatusOK {
+		app = &authenticator{secret: key.Secret, last: -1}
+		if status, body := api.exchange(t, "POST", "/api/users/me/totp/confirm", map[string]string{"code": app.code(t)}); status != http.StatusOK {
 			t.Fatalf("confirm TOTP: %d %s", status, body)
 		}
 	})
@@ -460,11 +458,7 @@ func passkeySecondFactor(t *testing.T, tg testdb.Target) {
 		if got := tb.text(t, "second-factor-hint"); !strings.HasPrefix(got, "Your passkey is right.") {
 			t.Errorf("the view says %q", got)
 		}
-		code, err := totp.GenerateCode(secret, time.Now().Add(period))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tb.fill(t, "second-factor-code", code+"\r")
+		tb.fill(t, "second-factor-code", app.code(t)+"\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
 		wantUser(t, tb, "Demo-lition", "demo@user.io")
 	})
@@ -522,5 +516,45 @@ func passkeyReauth(t *testing.T, tg testdb.Target) {
 		wantFieldError(t, tb, "passkeys-password", auth.MsgPasskeyReauth)
 		tb.fill(t, "passkeys-password", "password\r")
 		wantMessage(t, tb, "passkeys-message", "The passkey Laptop is removed. You have no passkeys now.")
+	})
+}
+
+func passkeyFailures(t *testing.T, tg testdb.Target) {
+	tb := openTab(t)
+	srv := startServerWith(t, serverOptions{target: tg})
+	// An authenticator with no passkey of this site: the browser's request ends without
+	// one, as when the person cancels its dialog.
+	tb.addAuthenticator(t, verifyingAuthenticator)
+
+	tb.must("NoPasskeyWasUsed", func(t *testing.T) {
+		tb.do(t, chromedp.Navigate(srv.PasskeyURL+"/"), chromedp.WaitVisible(chromedp.ID("view-guest")))
+		tb.do(t, chromedp.Click(chromedp.ID("passkey-login")))
+		wantMessage(t, tb, "login-message", "No passkey was used. Try again, or log in with your password.")
+		if got := tb.focused(t); got != "passkey-login" {
+			t.Errorf("focus is on %q, want the button", got)
+		}
+		if n := srv.faults.count("POST /api/session/passkey/finish"); n != 0 {
+			t.Errorf("%d answers sent", n)
+		}
+	})
+
+	tb.must("PasskeysOffOnTheServer", func(t *testing.T) {
+		tb.allow("/api/session/passkey/begin", http.StatusServiceUnavailable)
+		srv.faults.set("POST /api/session/passkey/begin", fault{status: http.StatusServiceUnavailable,
+			body: fmt.Sprintf(`{"message":%q}`, auth.MsgPasskeysOff)})
+		defer srv.faults.clear("POST /api/session/passkey/begin")
+		tb.do(t, chromedp.Click(chromedp.ID("passkey-login")))
+		wantMessage(t, tb, "login-message", auth.MsgPasskeysOff)
+	})
+
+	tb.must("ABrowserWithoutWebAuthn", func(t *testing.T) {
+		begun := srv.faults.count("POST /api/session/passkey/begin")
+		// As in a browser that has never heard of passkeys.
+		eval[chromedp.Void](t, tb, `delete window.PublicKeyCredential`)
+		tb.do(t, chromedp.Click(chromedp.ID("passkey-login")))
+		wantMessage(t, tb, "login-message", "This browser cannot use passkeys. Log in with your password, or use a browser that can.")
+		if n := srv.faults.count("POST /api/session/passkey/begin") - begun; n != 0 {
+			t.Errorf("%d challenges asked for by a browser that cannot answer them", n)
+		}
 	})
 }

@@ -9,7 +9,7 @@ import {
   totpStatus,
 } from "./api.js";
 import { Busy, Form, ProofField, asksSecondFactor, showMessage } from "./forms.js";
-import { PasskeyError, createPasskey } from "./passkeys.js";
+import { PASSKEY_MESSAGES, PasskeyError, createPasskey, passkeysSupported } from "./passkeys.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -888,6 +888,7 @@ function addPasskey() {
       return;
     }
     try {
+      if (!passkeysSupported()) throw new PasskeyError(PASSKEY_MESSAGES.unsupported);
       const options = await beginPasskey(proof);
       const credential = await createPasskey(options);
       const added = await finishPasskey(name, credential);

@@ -12,7 +12,7 @@ import {
 } from "./api.js";
 import { Busy, Form, ProofField, asksSecondFactor, showMessage } from "./forms.js";
 import { resetAccount, setupAccount } from "./account.js";
-import { PasskeyError, conditionalAvailable, getPasskey } from "./passkeys.js";
+import { PASSKEY_MESSAGES, PasskeyError, conditionalAvailable, getPasskey, passkeysSupported } from "./passkeys.js";
 
 const DEMO = { credential: "Demo-lition", password: "password" };
 
@@ -361,6 +361,8 @@ buttons.passkey.addEventListener("click", () => {
     await stopPasskeyAutofill();
     let credential;
     try {
+      // A browser that cannot answer asks for no challenge.
+      if (!passkeysSupported()) throw new PasskeyError(PASSKEY_MESSAGES.unsupported);
       credential = await getPasskey(await beginPasskeyLogin());
     } catch (err) {
       passkeyLoginFailed(err, buttons.passkey);
