@@ -787,6 +787,7 @@ function closePasskeys() {
 
 function closeRemoveConfirm() {
   removing = null;
+  $("passkeys-form-heading").textContent = "Add a passkey";
   $("passkeys-confirm").hidden = true;
   $("passkeys-step-one").hidden = false;
   $("passkeys-name-field").hidden = false;
@@ -912,6 +913,7 @@ function askRemovePasskey(p) {
   showMessage($("passkeys-message"), "");
   removing = p;
   $("passkeys-confirm-name").textContent = p.name;
+  $("passkeys-form-heading").textContent = "Remove a passkey";
   $("passkeys-name-field").hidden = true;
   $("passkeys-step-one").hidden = true;
   $("passkeys-confirm").hidden = false;
