@@ -172,6 +172,14 @@ func passkeyFlow(t *testing.T, tg testdb.Target) {
 		if sent.Name != "Laptop" || sent.Credential.Type != "public-key" || sent.Credential.ID == "" {
 			t.Errorf("the page sent %+v", sent)
 		}
+		// A second passkey on the same authenticator: the browser refuses (the server
+		// listed the first in excludeCredentials), and the page says why.
+		tb.fill(t, "passkeys-name", "Again")
+		tb.do(t, chromedp.Click(chromedp.ID("passkeys-add")))
+		wantMessage(t, tb, "passkeys-form-message", "This device or password manager has a passkey for your account already.")
+		if n := len(passkeyItems(t, tb)); n != 1 {
+			t.Errorf("%d passkeys listed", n)
+		}
 	})
 
 	tb.must("TheUsernameFieldsAutofillLogsIn", func(t *testing.T) {
@@ -461,6 +469,39 @@ func passkeySecondFactor(t *testing.T, tg testdb.Target) {
 		tb.fill(t, "second-factor-code", app.code(t)+"\r")
 		tb.do(t, chromedp.WaitVisible(chromedp.ID("view-user")))
 		wantUser(t, tb, "Demo-lition", "demo@user.io")
+	})
+
+	tb.must("AnOldSessionAsksForThePasswordAndTheCode", func(t *testing.T) {
+		if _, err := srv.db.SQL().ExecContext(context.Background(),
+			`UPDATE "Sessions" SET "createdAt" = "createdAt" - 600`); err != nil {
+			t.Fatal(err)
+		}
+		tb.allow("/api/users/me/passkeys/begin", http.StatusBadRequest)
+		// A new passkey on a fresh authenticator: this one holds the account's passkey
+		// already, and the browser would refuse to make a second.
+		ctx, cancel := context.WithTimeout(tb.ctx, stepTimeout)
+		defer cancel()
+		if _, err := chromedp.Call(ctx, webauthn.ClearCredentials, webauthn.ClearCredentialsParams{AuthenticatorID: authID}); err != nil {
+			t.Fatal(err)
+		}
+		openPasskeys(t, tb)
+		tb.fill(t, "passkeys-name", "Phone")
+		tb.do(t, chromedp.Click(chromedp.ID("passkeys-add")), chromedp.WaitVisible(chromedp.ID("passkeys-password")))
+		tb.fill(t, "passkeys-password", "password\r")
+		// The password is right; two-factor authentication is on, so the code is asked too.
+		tb.do(t, chromedp.WaitVisible(chromedp.ID("passkeys-code")))
+		tb.waitFor(t, `document.getElementById("passkeys-code").getAttribute("aria-invalid") === "true"`)
+		if got := tb.focused(t); got != "passkeys-code" {
+			t.Errorf("focus is on %q, want the code", got)
+		}
+		if !eval[bool](t, tb, `!document.getElementById("passkeys-proof-switch").hidden`) {
+			t.Error("no way to use a recovery code instead")
+		}
+		tb.fill(t, "passkeys-code", app.code(t)+"\r")
+		tb.waitFor(t, `document.querySelectorAll("#passkeys-list .item").length === 2`)
+		if !eval[bool](t, tb, `document.getElementById("passkeys-proof").hidden && document.getElementById("passkeys-password-field").hidden`) {
+			t.Error("the password and code stay on show after the passkey is added")
+		}
 	})
 }
 
