@@ -1,7 +1,7 @@
 // The page: restore the session on load, then sign up, log in (also as the demo user, with
-// a passkey, and with a code from an authenticator app when the account asks for one) and log out (the
-// logged-in account's own sections are in account.js), with every failure explained next
-// to where it happened. Links from mail (reset a password, confirm an address, confirm or
+// a passkey, and with a code from an authenticator app when the account asks for one) and
+// log out (the logged-in account's own sections are in account.js), with every failure
+// explained next to where it happened. Links from mail (reset a password, confirm an address, confirm or
 // undo a change of email) open this page at their own path with the token in the
 // fragment, which never reaches a server.
 
