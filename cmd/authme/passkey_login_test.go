@@ -327,3 +327,29 @@ func TestPasskeysOff(t *testing.T) {
 		}
 	})
 }
+
+// TestPasskeyBeginsHaveTheirOwnBucket: the page begins a passkey log-in each time it
+// shows the log-in form (for the autofill), so those begins count on a bucket of their
+// own: a client that shows the form more often than it may log in still logs in, and the
+// begins are still limited.
+func TestPasskeyBeginsHaveTheirOwnBucket(t *testing.T) {
+	t.Parallel()
+	site := startTOTPSite(t, testdb.Targets(t)[0], 1, append([]string{"LOGIN_RATE_PER_MINUTE", "1", "LOGIN_RATE_BURST", "2"}, passkeySettings...)...)
+	c := site.client(t)
+	for range 5 {
+		c.must(http.StatusOK, "POST", "/api/session/passkey/begin", nil)
+	}
+	// The log-in bucket (burst 2) is untouched by the five begins.
+	c.must(http.StatusOK, "POST", "/api/session", map[string]string{"credential": "Demo-lition", "password": "password"})
+	// The begins' own bucket (60 at once) runs out too.
+	limited := false
+	for range 70 {
+		if r := c.do("POST", "/api/session/passkey/begin", nil); r.Status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("70 passkey begins in a row from one address were all answered")
+	}
+}
