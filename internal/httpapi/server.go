@@ -108,7 +108,7 @@ type Owners interface {
 
 // Sessions restores, lists and ends sessions.
 type Sessions interface {
-	Restore(ctx context.Context, token string) (auth.User, session.Session, error)
+	Restore(ctx context.Context, token string) (auth.User, string, error)
 	List(ctx context.Context, userID int64) ([]session.Session, error)
 	EndOne(ctx context.Context, userID int64, id string, o events.Origin) error
 	EndOthers(ctx context.Context, userID int64, keep string, o events.Origin) (int64, error)
