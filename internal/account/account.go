@@ -68,14 +68,25 @@ type Throttle struct {
 	UpdatedAt    time.Time
 }
 
+// SecondFactor is what the account's second factor is, without its secret or the
+// recovery codes' hashes.
+type SecondFactor struct {
+	EnrolledAt             time.Time // zero: no authenticator app (or none waiting)
+	ConfirmedAt            time.Time // zero: not in use
+	RecoveryCodesRemaining int
+	PendingLogins          int // log-ins waiting for a code
+}
+
 // Data is everything authme stores about an account.
 type Data struct {
-	Profile   Profile
-	Sessions  []session.Session // every stored session, newest first, ended or not yet purged
-	Events    []events.Event    // newest first
-	Tokens    []Token
-	Mail      []Mail
-	Throttles []Throttle
+	Profile      Profile
+	Sessions     []session.Session // every stored session, newest first, ended or not yet purged
+	Events       []events.Event    // newest first
+	Tokens       []Token
+	Mail         []Mail
+	Throttles    []Throttle
+	SecondFactor SecondFactor
+	Passkeys     []auth.Passkey
 }
 
 // Store reads an account's rows and deletes them: the store package's DB.
@@ -93,6 +104,8 @@ type Store interface {
 	AccountTokens(ctx context.Context, userID int64) ([]Token, error)
 	AccountMail(ctx context.Context, userID int64) ([]Mail, error)
 	AccountThrottles(ctx context.Context, userID int64) ([]Throttle, error)
+	AccountSecondFactor(ctx context.Context, userID int64) (SecondFactor, error)
+	Passkeys(ctx context.Context, userID int64) ([]auth.Passkey, error)
 }
 
 // Passwords checks a logged-in user's password before a change to the account: the auth
@@ -170,6 +183,12 @@ func (s *Service) Export(ctx context.Context, userID int64) (Data, error) {
 		return Data{}, fmt.Errorf("export account %d: %w", userID, err)
 	}
 	if d.Throttles, err = s.store.AccountThrottles(ctx, userID); err != nil {
+		return Data{}, fmt.Errorf("export account %d: %w", userID, err)
+	}
+	if d.SecondFactor, err = s.store.AccountSecondFactor(ctx, userID); err != nil {
+		return Data{}, fmt.Errorf("export account %d: %w", userID, err)
+	}
+	if d.Passkeys, err = s.store.Passkeys(ctx, userID); err != nil {
 		return Data{}, fmt.Errorf("export account %d: %w", userID, err)
 	}
 	return d, nil

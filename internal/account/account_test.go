@@ -38,6 +38,10 @@ func (f *fakeStore) AccountTokens(context.Context, int64) ([]account.Token, erro
 	return nil, nil
 }
 func (f *fakeStore) AccountMail(context.Context, int64) ([]account.Mail, error) { return nil, nil }
+func (f *fakeStore) AccountSecondFactor(context.Context, int64) (account.SecondFactor, error) {
+	return account.SecondFactor{}, nil
+}
+func (f *fakeStore) Passkeys(context.Context, int64) ([]auth.Passkey, error) { return nil, nil }
 func (f *fakeStore) AccountThrottles(context.Context, int64) ([]account.Throttle, error) {
 	return nil, nil
 }

@@ -18,6 +18,23 @@ type exportBody struct {
 	Tokens         []exportToken    `json:"tokens"`
 	Mail           []exportMail     `json:"mail"`
 	LoginThrottles []exportThrottle `json:"loginThrottles"`
+	SecondFactor   exportFactor     `json:"secondFactor"`
+	Passkeys       []exportPasskey  `json:"passkeys"`
+}
+
+// exportFactor is the second factor without its secret or the recovery codes' hashes.
+type exportFactor struct {
+	EnrolledAt             *time.Time `json:"enrolledAt"`
+	EnabledAt              *time.Time `json:"enabledAt"`
+	RecoveryCodesRemaining int        `json:"recoveryCodesRemaining"`
+	PendingLogins          int        `json:"pendingLogins"`
+}
+
+// exportPasskey is a passkey with its credential id (public: the authenticator shows it
+// to every site that asks), never more of the credential.
+type exportPasskey struct {
+	passkeyJSON
+	CredentialID string `json:"credentialId"`
 }
 
 type exportAccount struct {
@@ -77,6 +94,12 @@ func (s *Server) handleExport(w http.ResponseWriter, r *http.Request, c current)
 		Tokens:         make([]exportToken, 0, len(d.Tokens)),
 		Mail:           make([]exportMail, 0, len(d.Mail)),
 		LoginThrottles: make([]exportThrottle, 0, len(d.Throttles)),
+		SecondFactor: exportFactor{EnrolledAt: optionalTime(d.SecondFactor.EnrolledAt), EnabledAt: optionalTime(d.SecondFactor.ConfirmedAt),
+			RecoveryCodesRemaining: d.SecondFactor.RecoveryCodesRemaining, PendingLogins: d.SecondFactor.PendingLogins},
+		Passkeys: make([]exportPasskey, 0, len(d.Passkeys)),
+	}
+	for _, p := range d.Passkeys {
+		body.Passkeys = append(body.Passkeys, exportPasskey{passkeyJSON: passkeyOf(p), CredentialID: p.CredentialID})
 	}
 	for _, ss := range d.Sessions {
 		body.Sessions = append(body.Sessions, viewSession(ss, c.sessionID))

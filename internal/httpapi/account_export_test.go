@@ -69,6 +69,19 @@ type exportJSON struct {
 		BlockedUntil *time.Time `json:"blockedUntil"`
 		UpdatedAt    time.Time  `json:"updatedAt"`
 	} `json:"loginThrottles"`
+	SecondFactor struct {
+		EnrolledAt             *time.Time `json:"enrolledAt"`
+		EnabledAt              *time.Time `json:"enabledAt"`
+		RecoveryCodesRemaining int        `json:"recoveryCodesRemaining"`
+		PendingLogins          int        `json:"pendingLogins"`
+	} `json:"secondFactor"`
+	Passkeys []struct {
+		ID           string     `json:"id"`
+		Name         string     `json:"name"`
+		CreatedAt    time.Time  `json:"createdAt"`
+		LastUsedAt   *time.Time `json:"lastUsedAt"`
+		CredentialID string     `json:"credentialId"`
+	} `json:"passkeys"`
 }
 
 // sameTime compares an exported time with the database's (nil: NULL or zero).
@@ -130,6 +143,21 @@ func TestExportAccount(t *testing.T) {
 			}
 			if _, err := db.Exec(`UPDATE "Outbox" SET "attempts" = 3, "failedAt" = $1, "lastError" = '550 mailbox unavailable' WHERE "kind" = 'password-reset'`, time.Now().UnixMilli()); err != nil {
 				t.Fatal(err)
+			}
+			// A second factor and a passkey, as their services write them.
+			const sealed, codeHash, credential = "sealed-secret-must-not-leave", "recovery-code-hash-must-not-leave", `{"publicKey":"key-must-not-leave"}`
+			for _, q := range []struct {
+				sql  string
+				args []any
+			}{
+				{`INSERT INTO "TotpFactors" ("userId", "secret", "keyId", "createdAt", "confirmedAt", "lastStep") VALUES ($1, $2, 'k1', 1764650000, 1764650060, 7)`, []any{a.id, sealed}},
+				{`INSERT INTO "RecoveryCodes" ("hash", "userId", "createdAt") VALUES ($1, $2, 1764650060)`, []any{codeHash, a.id}},
+				{`INSERT INTO "PendingLogins" ("hash", "userId", "method", "createdAt", "expiresAt") VALUES ('pending-hash', $1, 'password', 1764650000, 1764650300)`, []any{a.id}},
+				{`INSERT INTO "Passkeys" ("id", "credentialId", "userId", "name", "credential", "createdAt", "lastUsedAt") VALUES ('pk1', 'cred-1', $1, 'Laptop', $2, 1764650100, 1764650200)`, []any{a.id, credential}},
+			} {
+				if _, err := db.Exec(q.sql, q.args...); err != nil {
+					t.Fatal(err)
+				}
 			}
 
 			r := a.laptop.do(http.MethodGet, "/api/users/me/export", nil)
@@ -330,12 +358,27 @@ func TestExportAccount(t *testing.T) {
 				t.Errorf("%d throttle rows exported, %d in the database, want the account's and the phone's", len(got.LoginThrottles), n)
 			}
 
+			// The second factor and the passkey, without their secrets.
+			sf := got.SecondFactor
+			sameTime(t, "secondFactor enrolledAt", sf.EnrolledAt, time.Unix(1764650000, 0))
+			sameTime(t, "secondFactor enabledAt", sf.EnabledAt, time.Unix(1764650060, 0))
+			if sf.RecoveryCodesRemaining != 1 || sf.PendingLogins != 1 {
+				t.Errorf("secondFactor %+v, want 1 recovery code and 1 waiting log-in", sf)
+			}
+			if len(got.Passkeys) != 1 || got.Passkeys[0].ID != "pk1" || got.Passkeys[0].Name != "Laptop" || got.Passkeys[0].CredentialID != "cred-1" ||
+				!got.Passkeys[0].CreatedAt.Equal(time.Unix(1764650100, 0)) {
+				t.Errorf("passkeys %+v, want pk1 Laptop cred-1", got.Passkeys)
+			} else {
+				sameTime(t, "passkey lastUsedAt", got.Passkeys[0].LastUsedAt, time.Unix(1764650200, 0))
+			}
+
 			// Nothing secret.
 			var hash []byte
 			if err := db.QueryRow(`SELECT "hashedPassword" FROM "Users" WHERE "id" = $1`, a.id).Scan(&hash); err != nil {
 				t.Fatal(err)
 			}
-			secrets := append([]string{"$argon2id", string(hash), "hashedPassword", "stamp", a.laptopToken, a.pendingToken, richPassword}, hashes...)
+			secrets := append([]string{"$argon2id", string(hash), "hashedPassword", "stamp", a.laptopToken, a.pendingToken, richPassword,
+				sealed, codeHash, "key-must-not-leave", "pending-hash"}, hashes...)
 			for _, s := range append(secrets, stamps...) {
 				if s != "" && strings.Contains(string(r.body), s) {
 					t.Errorf("the export contains %q: %s", s, r.body)

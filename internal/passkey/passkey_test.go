@@ -13,6 +13,7 @@ import (
 	"authme/internal/login"
 	"authme/internal/passkey"
 	"authme/internal/passkey/passkeytest"
+	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
 )
@@ -236,8 +237,23 @@ func TestPasskeys(t *testing.T) {
 				if err := f.svc.Delete(context.Background(), f.user, "nope", f.recent(), login.Client{}); !errors.Is(err, auth.ErrPasskeyNotFound) {
 					t.Errorf("Delete(nope) = %v, want not found", err)
 				}
-				if err := f.svc.Delete(context.Background(), f.user, pk.ID, f.recent(), login.Client{}); err != nil {
+				keep := session.Session{ID: "this-one", UserID: f.user.ID, CreatedAt: f.clock.Now(), ExpiresAt: f.clock.Now().Add(time.Hour), LastSeenAt: f.clock.Now()}
+				other := keep
+				other.ID = "made-with-the-lost-passkey"
+				for _, s := range []session.Session{keep, other} {
+					if err := testdb.InsertSession(context.Background(), f.db, s); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := f.svc.Delete(context.Background(), f.user, pk.ID, f.recent(), login.Client{Replaces: keep.ID}); err != nil {
 					t.Fatalf("Delete = %v", err)
+				}
+				now := f.clock.Now()
+				if _, _, err := f.db.SessionUser(context.Background(), other.ID, now, now.Add(-time.Hour)); !errors.Is(err, auth.ErrNotFound) {
+					t.Errorf("the other session = %v after the removal, want it ended", err)
+				}
+				if _, _, err := f.db.SessionUser(context.Background(), keep.ID, now, now.Add(-time.Hour)); err != nil {
+					t.Errorf("this session = %v after the removal, want it kept", err)
 				}
 				if _, err := logIn(t, f.svc, f.svc, a); !errors.Is(err, auth.ErrPasskeyRefused) {
 					t.Errorf("a removed passkey logs in: %v", err)

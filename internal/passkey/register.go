@@ -156,10 +156,12 @@ func (s *Service) List(ctx context.Context, userID int64) ([]auth.Passkey, error
 	return s.store.Passkeys(ctx, userID)
 }
 
-// Delete removes u's passkey id, once u is proven there (Reauth). An account's last way
-// to log in is never removed: every authme account has a password, so a passkey is never
-// the last, but an account whose password was never set (an empty hash) keeps its last
-// passkey.
+// Delete removes u's passkey id, once u is proven there (Reauth), and ends every other
+// session of u (c.Replaces is this one) and every log-in waiting for a code: a passkey is
+// removed because it was lost or stolen, and what it logged in must go with it. An
+// account's last way to log in is never removed: every authme account has a password, so
+// a passkey is never the last, but an account whose password was never set (an empty
+// hash) keeps its last passkey.
 func (s *Service) Delete(ctx context.Context, u auth.User, id string, r Reauth, c login.Client) error {
 	if err := s.check(ctx, u, r, c); err != nil {
 		return err
@@ -188,6 +190,12 @@ func (s *Service) Delete(ctx context.Context, u auth.User, id string, r Reauth, 
 		}
 		if left == 0 && acct.PasswordHash == "" {
 			return auth.ErrLastMethod
+		}
+		if err := tx.EndOtherSessions(ctx, u.ID, c.Replaces); err != nil {
+			return err
+		}
+		if err := tx.EndPendingLogins(ctx, u.ID); err != nil {
+			return err
 		}
 		e := c.Origin(c.Replaces).Event(u.ID, events.PasskeyRemoved, s.now())
 		e.Detail = map[string]string{events.DetailPasskey: id, events.DetailName: name}

@@ -179,3 +179,26 @@ func unixMilli(v sql.NullInt64) time.Time {
 	}
 	return time.UnixMilli(v.Int64)
 }
+
+// AccountSecondFactor reads what the account's second factor is: when its app was
+// enrolled and confirmed, how many recovery codes and waiting log-ins it has. Never the
+// sealed secret nor a code's hash.
+func (db *DB) AccountSecondFactor(ctx context.Context, userID int64) (account.SecondFactor, error) {
+	var sf account.SecondFactor
+	f, err := db.TOTPFactor(ctx, userID)
+	switch {
+	case err == nil:
+		sf.EnrolledAt, sf.ConfirmedAt = f.CreatedAt, f.ConfirmedAt
+	case !errors.Is(err, auth.ErrNotFound):
+		return account.SecondFactor{}, err
+	}
+	if sf.RecoveryCodesRemaining, err = db.CountRecoveryCodes(ctx, userID); err != nil {
+		return account.SecondFactor{}, err
+	}
+	ctx, cancel := db.deadline(ctx)
+	defer cancel()
+	if err := db.sql.QueryRowContext(ctx, `SELECT COUNT(*) FROM "PendingLogins" WHERE "userId" = $1`, userID).Scan(&sf.PendingLogins); err != nil {
+		return account.SecondFactor{}, db.wrap(err, "count pending log-ins of user %d", userID)
+	}
+	return sf, nil
+}
