@@ -93,6 +93,48 @@ func manageCases(t *testing.T, site *totpSite) {
 }
 
 func passkeyLoginCases(t *testing.T, site *totpSite) {
+	// A passkey log-in is a log-in: a new token, and the session the browser came with
+	// (another account's here) ends, as after a password (no fixation).
+	t.Run("EndsTheSessionItCameWith", func(t *testing.T) {
+		t.Parallel()
+		acct, c := loggedIn(t, site, "pk-switch")
+		a, _ := register(t, site, c, acct.Email, "Laptop", true)
+		_, other := loggedIn(t, site, "pk-switch-from")
+		old := other.cookie(sessionCookie)
+		requireSessionBody(t, other, passkeyLogin(t, other, a))
+		if other.cookie(sessionCookie) == old {
+			t.Error("the session token did not change")
+		}
+		stale := site.client(t)
+		stale.setCookie(sessionCookie, old)
+		if got := stale.sessionUser(); got != "" {
+			t.Errorf("the session the passkey log-in came with lives on (user %q)", got)
+		}
+	})
+
+	// Both passkey log-in calls change state: without the CSRF token they are refused
+	// before anything is read or written.
+	t.Run("NeedsTheCSRFToken", func(t *testing.T) {
+		t.Parallel()
+		acct, c := loggedIn(t, site, "pk-csrf")
+		a, _ := register(t, site, c, acct.Email, "Laptop", true)
+		pc := site.client(t)
+		opts, _ := beginLogin(t, pc)
+		cred, err := a.Login(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		xsrf := pc.cookie("XSRF-TOKEN")
+		pc.setCookie("XSRF-TOKEN", "") // so send adds no XSRF-Token header
+		for _, r := range []apiReply{pc.do("POST", "/api/session/passkey/begin", nil), finishLogin(pc, cred)} {
+			if r.Status != http.StatusForbidden {
+				t.Errorf("without the CSRF token = %s, want 403", r)
+			}
+		}
+		pc.setCookie("XSRF-TOKEN", xsrf)
+		requireSessionBody(t, pc, finishLogin(pc, cred)) // the challenge was not spent
+	})
+
 	t.Run("SameAnswerAsPassword", func(t *testing.T) {
 		t.Parallel()
 		acct, c := loggedIn(t, site, "pk-login")
@@ -341,6 +383,13 @@ func TestPasskeyBeginsHaveTheirOwnBucket(t *testing.T) {
 	}
 	// The log-in bucket (burst 2) is untouched by the five begins.
 	c.must(http.StatusOK, "POST", "/api/session", map[string]string{"credential": "Demo-lition", "password": "password"})
+	// Finishing a passkey log-in is a log-in: it counts on that bucket, whose last token
+	// goes now.
+	garbage := map[string]any{"credential": map[string]string{"id": "x"}}
+	c.must(http.StatusBadRequest, "POST", "/api/session/passkey/finish", garbage)
+	if r := c.do("POST", "/api/session/passkey/finish", garbage); r.Status != http.StatusTooManyRequests {
+		t.Errorf("a passkey log-in past the address's log-ins = %s, want 429", r)
+	}
 	// The begins' own bucket (60 at once) runs out too.
 	limited := false
 	for range 70 {

@@ -247,3 +247,59 @@ func TestPasswordOfADisabledAccount(t *testing.T) {
 		})
 	}
 }
+
+// fakePasskeys answers every passkey with id.
+type fakePasskeys struct{ id login.Identity }
+
+func (f fakePasskeys) VerifyLogin(context.Context, []byte, login.Client) (login.Identity, error) {
+	return f.id, nil
+}
+
+// fakeFactors says every account has a second factor.
+type fakeFactors struct{ login.NoSecondFactors }
+
+func (fakeFactors) Enrolled(context.Context, int64) (bool, error) { return true, nil }
+
+// TestPasskeyEndsLikeAPassword: after a right passkey the same refusals and the same
+// second step apply as after a right password, from the one tail both share.
+func TestPasskeyEndsLikeAPassword(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ann := auth.User{ID: 7, Username: "ann", Email: "ann@x.io"}
+	verified := ann
+	verified.EmailVerifiedAt = time.Unix(1, 0)
+	disabled := verified
+	disabled.DisabledAt = time.Unix(2, 0)
+	for _, tt := range []struct {
+		name        string
+		id          login.Identity
+		opts        []login.Option
+		wantErr     error
+		wantPending bool
+		wantWrites  string
+	}{
+		{"UnverifiedAddressRefusedWhenRequired", login.Identity{User: ann, Method: login.MethodPasskey, SecondFactor: true},
+			[]login.Option{login.RequireVerifiedEmail(true)}, auth.ErrEmailUnverified, false, ""},
+		{"DisabledAccountRefused", login.Identity{User: disabled, Method: login.MethodPasskey, SecondFactor: true}, nil, auth.ErrAccountDisabled, false, ""},
+		{"WithoutVerificationTheCodeIsAsked", login.Identity{User: verified, Method: login.MethodPasskey},
+			[]login.Option{login.WithSecondFactors(fakeFactors{}, nil)}, nil, true, "pending 5m0s"},
+		{"WithVerificationItLogsIn", login.Identity{User: verified, Method: login.MethodPasskey, SecondFactor: true},
+			[]login.Option{login.WithSecondFactors(fakeFactors{}, nil)}, nil, false, "insert s-ann ua|event login s-ann "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st := &failingStore{}
+			s := login.New(fakeVerifier{}, fakeIssuer{}, st, append(tt.opts, login.WithPasskeys(fakePasskeys{tt.id}))...)
+			a, err := s.Passkey(ctx, []byte("{}"), login.Client{UserAgent: "ua"})
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Passkey = %v, want %v", err, tt.wantErr)
+			}
+			if (a.Pending != nil) != tt.wantPending {
+				t.Errorf("pending %v, want %v", a.Pending, tt.wantPending)
+			}
+			if w := strings.Join(st.committed, "|"); w != tt.wantWrites {
+				t.Errorf("committed %q, want %q", w, tt.wantWrites)
+			}
+		})
+	}
+}

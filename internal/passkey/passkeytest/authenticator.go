@@ -34,6 +34,14 @@ type Authenticator struct {
 	// Counter is the signature counter the next answer carries (then it goes up by one);
 	// a test sets it back to look like a cloned authenticator.
 	Counter uint32
+	// Absent clears the user-present flag, which no real authenticator does.
+	Absent bool
+	// RPID, when set, is the relying party id the authenticator data names instead of
+	// the one the options gave (a phishing site's).
+	RPID string
+	// Again has Register answer with the credential it made before (a new challenge,
+	// the same key and credential id), as an authenticator ignoring excludeCredentials.
+	Again bool
 
 	key    *ecdsa.PrivateKey
 	id     []byte
@@ -68,13 +76,15 @@ func (a *Authenticator) Register(options []byte) ([]byte, error) {
 	if err := json.Unmarshal(options, &o); err != nil {
 		return nil, fmt.Errorf("creation options: %w", err)
 	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, err
+	var err error
+	if !a.Again || a.key == nil {
+		if a.key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+			return nil, err
+		}
+		a.id = make([]byte, 16)
+		rand.Read(a.id) //nolint:errcheck // crypto/rand does not fail
 	}
-	a.key, a.rpID = key, o.PublicKey.RP.ID
-	a.id = make([]byte, 16)
-	rand.Read(a.id) //nolint:errcheck // crypto/rand does not fail
+	a.rpID = o.PublicKey.RP.ID
 	if a.handle, err = b64.DecodeString(o.PublicKey.User.ID); err != nil {
 		return nil, fmt.Errorf("user id: %w", err)
 	}
@@ -156,8 +166,15 @@ func (a *Authenticator) clientData(typ, challenge string) []byte {
 // authData is the spec's authenticator data: the relying party id's hash, the flags
 // and the counter (which then goes up).
 func (a *Authenticator) authData(extra byte) []byte {
-	rp := sha256.Sum256([]byte(a.rpID))
+	rpID := a.rpID
+	if a.RPID != "" {
+		rpID = a.RPID
+	}
+	rp := sha256.Sum256([]byte(rpID))
 	flags := byte(flagUP) | extra
+	if a.Absent {
+		flags &^= flagUP
+	}
 	if a.Verify {
 		flags |= flagUV
 	}
