@@ -32,7 +32,7 @@ func TestLayout(t *testing.T) {
 	})
 
 	tb.must("TabOrderFollowsTheForms", func(t *testing.T) {
-		want := []string{"skip-link", "brand", "login-credential", "login-password", "login-button", "forgot-open",
+		want := []string{"skip-link", "brand", "login-credential", "login-password", "login-button", "passkey-login", "forgot-open",
 			"demo-button", "signup-username", "signup-email", "signup-password", "signup-button"}
 		eval[chromedp.Void](t, tb, `document.activeElement.blur()`)
 		var got []string

@@ -42,6 +42,9 @@ type server struct {
 	log        *testkit.Buffer
 	// failures aggregates failed log-ins; Sync makes them readable at once.
 	failures *events.Aggregator
+	// db is the server's database, for a test that ages rows or starts a second
+	// instance on it (serverOptions.db).
+	db *store.DB
 }
 
 func startServer(t *testing.T) *server {
@@ -58,6 +61,12 @@ type serverOptions struct {
 	mail *mailpit.Server
 	// requireVerified is REQUIRE_VERIFIED_EMAIL: log-in needs a confirmed address.
 	requireVerified bool
+	// db, when set, is another server's database, migrated and seeded already: this
+	// server is a second instance of the same deployment.
+	db *store.DB
+	// passkeyOrigins, when set, replaces the one origin passkeys are allowed from
+	// (http://localhost:PORT), as WEBAUTHN_ORIGINS does.
+	passkeyOrigins []string
 }
 
 // startMailServer starts the server on tg mailing through a fresh Mailpit, and returns both.
@@ -71,10 +80,13 @@ func startMailServer(t *testing.T, tg testdb.Target) (*server, *mailpit.Server) 
 // outbox's sender runs in the background, like the binary's, until the test ends.
 func startServerWith(t *testing.T, o serverOptions) *server {
 	t.Helper()
-	db := o.target.Migrated(t)
 	hasher := password.NewArgon2id(password.OWASP)
-	if _, err := db.Seed(context.Background(), hasher); err != nil {
-		t.Fatalf("seed: %v", err)
+	db := o.db
+	if db == nil {
+		db = o.target.Migrated(t)
+		if _, err := db.Seed(context.Background(), hasher); err != nil {
+			t.Fatalf("seed: %v", err)
+		}
 	}
 	logs := &testkit.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, nil))
@@ -117,7 +129,11 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 	// Passkeys need a domain: WebAuthn refuses IP addresses, so the browser opens
 	// http://localhost:PORT (server.PasskeyURL), the one origin allowed.
 	_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
-	passkeys, err := passkey.New(passkey.Settings{RPID: "localhost", Origins: []string{"http://localhost:" + port}}, db, users,
+	origins := []string{"http://localhost:" + port}
+	if o.passkeyOrigins != nil {
+		origins = o.passkeyOrigins
+	}
+	passkeys, err := passkey.New(passkey.Settings{RPID: "localhost", Origins: origins}, db, users,
 		passkey.Options{Factors: factors, Notify: factorOpts.Notify, Wake: factorOpts.Wake, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +162,7 @@ func startServerWith(t *testing.T, o serverOptions) *server {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &server{URL: ts.URL, PasskeyURL: "http://localhost:" + port, faults: f, log: logs, failures: failures}
+	return &server{URL: ts.URL, PasskeyURL: "http://localhost:" + port, faults: f, log: logs, failures: failures, db: db}
 }
 
 // startFailureLog runs the aggregator of failed log-ins, as serve does, until the test

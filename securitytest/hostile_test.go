@@ -51,6 +51,12 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	if r := p.login(a.URL, "FakeUser1", "password2"); r.status != http.StatusAccepted {
 		t.Fatalf("log-in of the TOTP account: %d %s, want 202", r.status, r.body)
 	}
+	// The client's log-in is made older than the 5 minutes within which a passkey may
+	// be added or removed without the password, so the passkey endpoints' bodies reach
+	// the password and code checks rather than being waved through.
+	if _, err := db.SQL().Exec(`UPDATE "Sessions" SET "createdAt" = "createdAt" - 600 WHERE "userId" = (SELECT "id" FROM "Users" WHERE "username" = 'FakeUser2')`); err != nil {
+		t.Fatal(err)
+	}
 	before := snapshot(t, db.SQL())
 
 	long := strings.Repeat("A", 10_000)
@@ -85,6 +91,26 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 	} {
 		bodies[name] = `{"password":"not the password",` + f + `}`
 	}
+	// Authenticator answers that are shaped like one but are not: the passkey endpoints
+	// must parse them and refuse, whatever part is broken.
+	b64 := base64.RawURLEncoding.EncodeToString
+	clientData := func(typ, challenge string) string {
+		return b64([]byte(fmt.Sprintf(`{"type":%q,"challenge":%q,"origin":"http://localhost:8000"}`, typ, challenge)))
+	}
+	for name, cred := range map[string]string{
+		"PasskeyEmptyObject":        `{}`,
+		"PasskeyLongID":             fmt.Sprintf(`{"id":%q,"rawId":%q,"type":"public-key","response":{}}`, long, long),
+		"PasskeyBadBase64":          `{"id":"!!!","rawId":"!!!","type":"public-key","response":{"clientDataJSON":"%%%","attestationObject":"%%%","authenticatorData":"%%%","signature":"%%%"}}`,
+		"PasskeyClientDataNotJSON":  `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"` + b64([]byte("not json")) + `","authenticatorData":"AAAA","signature":"AAAA"}}`,
+		"PasskeySQLChallenge":       `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"` + clientData("webauthn.get", sqli[0]) + `","authenticatorData":"` + b64(make([]byte, 37)) + `","signature":"AAAA","userHandle":"AAAAAAAAAAE"}}`,
+		"PasskeyCreateSQLChallenge": `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"` + clientData("webauthn.create", sqli[1]) + `","attestationObject":"` + b64([]byte{0xa0}) + `"}}`,
+		"PasskeyShortAuthData":      `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"` + clientData("webauthn.get", "AAAA") + `","authenticatorData":"AA","signature":"","userHandle":""}}`,
+		"PasskeyHugeAttestation":    `{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"` + clientData("webauthn.create", "AAAA") + `","attestationObject":"` + b64(make([]byte, 500_000)) + `"}}`,
+		"PasskeyWrongType":          `{"id":"AAAA","rawId":"AAAA","type":"password","response":{"clientDataJSON":"` + clientData("webauthn.get", "AAAA") + `"}}`,
+	} {
+		bodies[name] = `{"name":"Laptop","password":"not the password","credential":` + cred + `}`
+	}
+	bodies["PasskeyLongName"] = fmt.Sprintf(`{"name":%q,"password":"not the password","credential":{}}`, long)
 	for i, s := range sqli {
 		// The email is the injection string itself, never a valid address, so a sign-up
 		// is refused; TestInjectionTextIsStoredVerbatim covers the valid kind.
@@ -110,6 +136,10 @@ func hostileInput(t *testing.T, tg testdb.Target) {
 		{"POST", "/api/users/me/totp/confirm"},
 		{"DELETE", "/api/users/me/totp"},
 		{"POST", "/api/users/me/totp/recovery-codes"},
+		{"POST", "/api/users/me/passkeys/begin"},
+		{"POST", "/api/users/me/passkeys/finish"},
+		{"DELETE", "/api/users/me/passkeys/" + neturl.PathEscape(sqli[0])},
+		{"POST", "/api/session/passkey/finish"},
 	}
 	for _, ep := range endpoints {
 		cl := c
@@ -228,8 +258,8 @@ func expect4xxJSON(t *testing.T, what string, r response) {
 	}
 }
 
-// snapshot renders every user (with hash), session and second factor (secret, recovery
-// code and pending log-in), to compare before and after.
+// snapshot renders every user (with hash), session, second factor (secret, recovery
+// code and pending log-in) and passkey, to compare before and after.
 func snapshot(t *testing.T, db *sql.DB) string {
 	t.Helper()
 	var b strings.Builder
@@ -239,6 +269,7 @@ func snapshot(t *testing.T, db *sql.DB) string {
 		`SELECT "userId", "secret", "confirmedAt", "lastStep" FROM "TotpFactors" ORDER BY "userId"`,
 		`SELECT "hash", "userId", '', '' FROM "RecoveryCodes" ORDER BY "hash"`,
 		`SELECT "hash", "userId", "expiresAt", "failures" FROM "PendingLogins" ORDER BY "hash"`,
+		`SELECT "id", "userId", "credentialId", "credential" FROM "Passkeys" ORDER BY "id"`,
 	} {
 		rows, err := db.Query(q)
 		if err != nil {

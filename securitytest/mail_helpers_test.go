@@ -14,6 +14,7 @@ import (
 	"authme/internal/mail"
 	"authme/internal/mfa"
 	"authme/internal/outbox"
+	"authme/internal/passkey"
 	"authme/internal/recovery"
 	"authme/internal/session"
 	"authme/internal/store"
@@ -23,7 +24,8 @@ import (
 // outbox's sender running the Mailer over tr until the test ends. The per-client and
 // per-address buckets are read and written on every request as in production, with
 // limits no test reaches. The second factors come with them, under a key of the test's
-// own, since production asks them in the same flows (log-in, reset, change of email).
+// own, since production asks them in the same flows (log-in, reset, change of email),
+// and passkeys, whose changes ask them too.
 func wireMail(t *testing.T, db *store.DB, tr mail.Transport) func(*httpapi.Deps, *auth.Service) {
 	t.Helper()
 	return func(d *httpapi.Deps, users *auth.Service) {
@@ -42,8 +44,15 @@ func wireMail(t *testing.T, db *store.DB, tr mail.Transport) func(*httpapi.Deps,
 		}
 		factors := mfa.New(db, users, mfa.Options{Keys: keys, Notify: true, Wake: sender.Notify})
 		d.Factors = factors
+		// Passkeys for a page at http://localhost:8000, as development serves it.
+		pk, err := passkey.New(passkey.Settings{RPID: "localhost", Origins: []string{"http://localhost:8000"}}, db, users,
+			passkey.Options{Factors: factors, Notify: true, Wake: sender.Notify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Passkeys = pk
 		// Reset links are read, and notices mailed, as production's login service does.
-		d.Accounts = login.New(users, d.Sessions.(*session.Manager), db, login.WithMail(db), login.WithSecondFactors(factors, db))
+		d.Accounts = login.New(users, d.Sessions.(*session.Manager), db, login.WithMail(db), login.WithSecondFactors(factors, db), login.WithPasskeys(pk))
 		d.MailLimiter = db.Scoped("mail:", 1e6, 1<<20, time.Now)
 		d.Recovery = recovery.New(db, users, recovery.Options{
 			MailOn:   true,

@@ -51,6 +51,8 @@ type options struct {
 	resetFlood bool
 	mailpit    string
 	profile    string
+	// passkey runs issue 15's passkey-against-password log-in case alone (passkey.go).
+	passkey bool
 }
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
@@ -67,6 +69,7 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.svgOut, "svg", "", "write the chart here (default with --markdown: bench/results.svg)")
 	fs.BoolVar(&o.resetFlood, "reset-flood", false, "run only the reset-flood case: log-ins alone, under a flood of password-reset requests, and alone again (results: --json)")
 	fs.StringVar(&o.mailpit, "mailpit", "", "the Mailpit binary the reset-flood case sends mail to (default: mailpit on PATH, else ~/go/bin/mailpit)")
+	fs.BoolVar(&o.passkey, "passkey", false, "run only the passkey case: password log-ins, passkey log-ins, password log-ins again, by Go client workers (results: --json, default bench/passkey.json)")
 	fs.StringVar(&o.profile, "profile", "", "reset-flood: save a CPU profile of authme during the flood here")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -82,6 +85,12 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	if o.resetFlood && (o.markdown != "" || o.express != "" || o.svgOut != "") {
 		return o, errors.New("--reset-flood runs alone, without --express, --markdown or --svg: its JSON goes to --json and its section of BENCHMARKS.md is written by hand")
+	}
+	if o.passkey && (o.resetFlood || o.markdown != "" || o.express != "" || o.svgOut != "" || o.profile != "") {
+		return o, errors.New("--passkey runs alone, without --reset-flood, --express, --markdown, --svg or --profile: its JSON goes to --json and its section of BENCHMARKS.md is written by hand")
+	}
+	if o.passkey && o.jsonOut == "" {
+		o.jsonOut = filepath.Join("bench", "passkey.json")
 	}
 	if !o.resetFlood && o.profile != "" {
 		return o, errors.New("--profile goes with --reset-flood")
@@ -126,6 +135,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	authmeBin, ceilingBin := filepath.Join(tmp, "authme"), filepath.Join(tmp, "ceiling")
 	if err := build(ctx, authmeBin, "./cmd/authme"); err != nil {
 		return err
+	}
+	if o.passkey {
+		return runPasskey(ctx, o, args, tmp, authmeBin, &cl, stdout, logf)
 	}
 	if o.resetFlood {
 		return runResetFlood(ctx, o, args, tmp, authmeBin, &cl, stdout, logf)

@@ -88,3 +88,34 @@ func TestParseOptionsResetFlood(t *testing.T) {
 		})
 	}
 }
+
+func TestParseOptionsPasskey(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		args     []string
+		ok       bool
+		wantJSON string
+	}{
+		{"AloneWritesItsJSON", []string{"--passkey", "--duration", "10s"}, true, "bench/passkey.json"},
+		{"JSONElsewhere", []string{"--passkey", "--json", "out.json"}, true, "out.json"},
+		{"OnPostgres", []string{"--passkey", "--postgres", "postgres://127.0.0.1/bench"}, true, "bench/passkey.json"},
+		{"NotWithResetFlood", []string{"--passkey", "--reset-flood"}, false, ""},
+		{"NotWithMarkdown", []string{"--passkey", "--markdown", "BENCHMARKS.md"}, false, ""},
+		{"NotWithExpress", []string{"--passkey", "--express", "http://127.0.0.1:8100"}, false, ""},
+		{"NotWithProfile", []string{"--passkey", "--profile", "cpu.prof"}, false, ""},
+		{"ShortDuration", []string{"--passkey", "--duration", "500ms"}, false, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			o, err := parseOptions(c.args, io.Discard)
+			if (err == nil) != c.ok {
+				t.Fatalf("parseOptions(%q) error %v, want ok %v", c.args, err, c.ok)
+			}
+			if c.ok && (!o.passkey || o.jsonOut != c.wantJSON) {
+				t.Errorf("parseOptions(%q) = passkey %v, json %q; want true, %q", c.args, o.passkey, o.jsonOut, c.wantJSON)
+			}
+		})
+	}
+}

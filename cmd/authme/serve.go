@@ -32,6 +32,13 @@ const ShutdownTimeout = 10 * time.Second
 // hashQueueWait is the longest a log-in waits for a hashing slot before getting 503.
 const hashQueueWait = 2 * time.Second
 
+// Passkey log-ins begun per client address: a page view each, so more than log-ins
+// (LOGIN_RATE_PER_MINUTE), and each writes one short-lived challenge row.
+const (
+	ceremoniesPerMinute = 60
+	ceremoniesBurst     = 60
+)
+
 // serve is the seed's bin/www: check the database, prepare it in development, wire the
 // server over it, listen until ctx ends, then finish in-flight requests.
 func (e env) serve(ctx context.Context, args []string) error {
@@ -120,9 +127,13 @@ func (e env) wire(db *store.DB) (*app, error) {
 	// The mail endpoints' buckets, per client address and per email address asked for.
 	perClient := db.Scoped("mail:", mailPerClientPerMinute, mailPerClientBurst, time.Now)
 	perEmail := db.Scoped("mail-to:", mailPerAddressPerMinute, mailPerAddressBurst, time.Now)
+	// Passkey log-ins begun, per client address: the page begins one each time it shows
+	// the log-in form, so they get a bucket of their own, apart from log-ins.
+	ceremonies := db.Scoped("webauthn:", ceremoniesPerMinute, ceremoniesBurst, time.Now)
 	a.background = append(a.background,
 		func(ctx context.Context) { perClient.PurgeLoop(ctx, 10*time.Minute, e.log) },
-		func(ctx context.Context) { perEmail.PurgeLoop(ctx, 10*time.Minute, e.log) })
+		func(ctx context.Context) { perEmail.PurgeLoop(ctx, 10*time.Minute, e.log) },
+		func(ctx context.Context) { ceremonies.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	keys, err := e.encryptionKeys()
 	if err != nil {
 		a.close()
@@ -156,19 +167,20 @@ func (e env) wire(db *store.DB) (*app, error) {
 			Wake:     mailer.wake,
 			Factors:  factors,
 		}),
-		Factors:     factors,
-		Passkeys:    passkeys,
-		MailLimiter: perClient,
-		Events:      db,
-		Owners:      ownership.New(db, users, e.log, ownership.WithFactors(factors)),
-		Sessions:    sessions,
-		CSRFKey:     e.cfg.JWTSecret,
-		Production:  e.cfg.IsProduction(),
-		Now:         time.Now,
-		Ready:       db.Ping,
-		TrustProxy:  e.cfg.TrustProxy,
-		Origins:     e.cfg.CORSOrigins,
-		IPv6Prefix:  e.cfg.LoginIPv6Prefix,
+		Factors:         factors,
+		Passkeys:        passkeys,
+		MailLimiter:     perClient,
+		CeremonyLimiter: ceremonies,
+		Events:          db,
+		Owners:          ownership.New(db, users, e.log, ownership.WithFactors(factors)),
+		Sessions:        sessions,
+		CSRFKey:         e.cfg.JWTSecret,
+		Production:      e.cfg.IsProduction(),
+		Now:             time.Now,
+		Ready:           db.Ping,
+		TrustProxy:      e.cfg.TrustProxy,
+		Origins:         e.cfg.CORSOrigins,
+		IPv6Prefix:      e.cfg.LoginIPv6Prefix,
 	}
 	a.background = append(a.background, func(ctx context.Context) { sessions.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	if e.cfg.LoginRatePerMinute > 0 {

@@ -153,7 +153,7 @@ func TestExportAccount(t *testing.T) {
 				{`INSERT INTO "TotpFactors" ("userId", "secret", "keyId", "createdAt", "confirmedAt", "lastStep") VALUES ($1, $2, 'k1', 1764650000, 1764650060, 7)`, []any{a.id, sealed}},
 				{`INSERT INTO "RecoveryCodes" ("hash", "userId", "createdAt") VALUES ($1, $2, 1764650060)`, []any{codeHash, a.id}},
 				{`INSERT INTO "PendingLogins" ("hash", "userId", "method", "createdAt", "expiresAt") VALUES ('pending-hash', $1, 'password', 1764650000, 1764650300)`, []any{a.id}},
-				{`INSERT INTO "Passkeys" ("id", "credentialId", "userId", "name", "credential", "createdAt", "lastUsedAt") VALUES ('pk1', 'cred-1', $1, 'Laptop', $2, 1764650100, 1764650200)`, []any{a.id, credential}},
+				{`INSERT INTO "Passkeys" ("id", "credentialId", "userId", "name", "credential", "createdAt", "lastUsedAt") VALUES ('pk1', 'cred-1', $1, 'Laptop', $2, 1764650100000, 1764650200000)`, []any{a.id, credential}},
 			} {
 				if _, err := db.Exec(q.sql, q.args...); err != nil {
 					t.Fatal(err)
@@ -366,10 +366,10 @@ func TestExportAccount(t *testing.T) {
 				t.Errorf("secondFactor %+v, want 1 recovery code and 1 waiting log-in", sf)
 			}
 			if len(got.Passkeys) != 1 || got.Passkeys[0].ID != "pk1" || got.Passkeys[0].Name != "Laptop" || got.Passkeys[0].CredentialID != "cred-1" ||
-				!got.Passkeys[0].CreatedAt.Equal(time.Unix(1764650100, 0)) {
+				!got.Passkeys[0].CreatedAt.Equal(time.UnixMilli(1764650100000)) {
 				t.Errorf("passkeys %+v, want pk1 Laptop cred-1", got.Passkeys)
 			} else {
-				sameTime(t, "passkey lastUsedAt", got.Passkeys[0].LastUsedAt, time.Unix(1764650200, 0))
+				sameTime(t, "passkey lastUsedAt", got.Passkeys[0].LastUsedAt, time.UnixMilli(1764650200000))
 			}
 
 			// Nothing secret.

@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	"authme/internal/auth"
 	"authme/internal/session"
@@ -13,9 +12,6 @@ import (
 type current struct {
 	user      auth.User
 	sessionID string
-	// loggedInAt is when this session began: its log-in (or sign-up, reset or password
-	// change), the last time its owner proved a secret.
-	loggedInAt time.Time
 }
 
 // restoreUser is the seed's restoreUser: a token cookie naming a live session puts its
@@ -27,7 +23,7 @@ func (s *Server) restoreUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, sess, err := s.sessions.Restore(r.Context(), tok)
+		u, id, err := s.sessions.Restore(r.Context(), tok)
 		switch {
 		case errors.Is(err, session.ErrNoSession):
 			s.cookies.clearToken(w)
@@ -37,7 +33,7 @@ func (s *Server) restoreUser(next http.Handler) http.Handler {
 		default:
 			var st *reqState
 			r, st = withState(r)
-			st.user, st.hasUser = current{user: u, sessionID: sess.ID, loggedInAt: sess.CreatedAt}, true
+			st.user, st.hasUser = current{user: u, sessionID: id}, true
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -56,11 +56,11 @@ func (f *fakeAccounts) SecondFactor(_ context.Context, _ string, _ auth.Proof, c
 // fakeSessions knows one token, "old-token", of session "old".
 type fakeSessions struct{}
 
-func (fakeSessions) Restore(_ context.Context, tok string) (auth.User, session.Session, error) {
+func (fakeSessions) Restore(_ context.Context, tok string) (auth.User, string, error) {
 	if tok == "old-token" {
-		return auth.User{ID: 1, Username: "ann"}, session.Session{ID: "old"}, nil
+		return auth.User{ID: 1, Username: "ann"}, "old", nil
 	}
-	return auth.User{}, session.Session{}, session.ErrNoSession
+	return auth.User{}, "", session.ErrNoSession
 }
 func (fakeSessions) List(context.Context, int64) ([]session.Session, error)     { return nil, nil }
 func (fakeSessions) EndOne(context.Context, int64, string, events.Origin) error { return nil }

@@ -51,8 +51,21 @@ type reauthRequest struct {
 	secondFactor
 }
 
-func (q reauthRequest) reauth(c current) passkey.Reauth {
-	return passkey.Reauth{LoggedInAt: c.loggedInAt, Password: q.Password, Proof: q.proof()}
+// reauth is the proof the request brings, with when its session began (its log-in,
+// sign-up, reset or password change: the last time its owner proved a secret). That is
+// read here, not at every session restore: only these requests need it.
+func (s *Server) reauth(r *http.Request, q reauthRequest, c current) (passkey.Reauth, error) {
+	sessions, err := s.sessions.List(r.Context(), c.user.ID)
+	if err != nil {
+		return passkey.Reauth{}, err
+	}
+	re := passkey.Reauth{Password: q.Password, Proof: q.proof()}
+	for _, sess := range sessions {
+		if sess.ID == c.sessionID {
+			re.LoggedInAt = sess.CreatedAt
+		}
+	}
+	return re, nil
 }
 
 // handlePasskeyRegisterBegin answers the options for navigator.credentials.create.
@@ -61,7 +74,11 @@ func (s *Server) handlePasskeyRegisterBegin(w http.ResponseWriter, r *http.Reque
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	opts, err := s.passkeys.BeginRegistration(r.Context(), c.user, req.reauth(c), s.client(r))
+	re, err := s.reauth(r, req, c)
+	if err != nil {
+		return err
+	}
+	opts, err := s.passkeys.BeginRegistration(r.Context(), c.user, re, s.client(r))
 	if err != nil {
 		return err
 	}
@@ -115,7 +132,11 @@ func (s *Server) handlePasskeyDelete(w http.ResponseWriter, r *http.Request, c c
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := s.passkeys.Delete(r.Context(), c.user, r.PathValue("id"), req.reauth(c), s.client(r)); err != nil {
+	re, err := s.reauth(r, req, c)
+	if err != nil {
+		return err
+	}
+	if err := s.passkeys.Delete(r.Context(), c.user, r.PathValue("id"), re, s.client(r)); err != nil {
 		return err
 	}
 	return s.writePasskeys(w, r, c.user.ID)

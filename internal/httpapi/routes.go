@@ -24,7 +24,7 @@ func (s *Server) routes(mux router) {
 	mux.Handle("POST /api/session", s.limitByAddress(s.handle(s.handleLogin)))
 	mux.Handle("DELETE /api/session", s.handle(s.handleLogout))
 	mux.Handle("POST /api/session/second-factor", s.limitByAddress(s.handle(s.handleSecondFactor)))
-	mux.Handle("POST /api/session/passkey/begin", s.limitByAddress(s.handle(s.handlePasskeyLoginBegin)))
+	mux.Handle("POST /api/session/passkey/begin", s.limitWith(s.ceremonies, "", s.handle(s.handlePasskeyLoginBegin)))
 	mux.Handle("POST /api/session/passkey/finish", s.limitByAddress(s.handle(s.handlePasskeyLoginFinish)))
 
 	mux.Handle("POST /api/users", s.limitByAddress(s.handle(s.handleSignup)))

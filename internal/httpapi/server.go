@@ -48,6 +48,10 @@ type Deps struct {
 	// MailLimiter is the per-address bucket on the endpoints that mail links or spend
 	// them; nil turns it off.
 	MailLimiter AddressLimiter
+	// CeremonyLimiter is the per-address bucket on beginning a passkey log-in, apart
+	// from AddressLimiter: the page begins one each time it shows the log-in form (for
+	// the autofill), which must not use up the address's log-ins. nil turns it off.
+	CeremonyLimiter AddressLimiter
 	// MailConcurrency is how many of those requests an instance works on at once (0:
 	// DefaultMailConcurrency); the others wait up to a second, then get 503.
 	MailConcurrency int
@@ -104,7 +108,7 @@ type Owners interface {
 
 // Sessions restores, lists and ends sessions.
 type Sessions interface {
-	Restore(ctx context.Context, token string) (auth.User, session.Session, error)
+	Restore(ctx context.Context, token string) (auth.User, string, error)
 	List(ctx context.Context, userID int64) ([]session.Session, error)
 	EndOne(ctx context.Context, userID int64, id string, o events.Origin) error
 	EndOthers(ctx context.Context, userID int64, keep string, o events.Origin) (int64, error)
@@ -127,6 +131,7 @@ type Server struct {
 	origins     origins
 	limiter     AddressLimiter
 	mailLimiter AddressLimiter
+	ceremonies  AddressLimiter
 	mailSlots   chan struct{}
 	recovery    Recovery
 	events      EventLog
@@ -178,6 +183,7 @@ func NewServer(d Deps) *Server {
 		origins:     newOrigins(d.Origins),
 		limiter:     d.AddressLimiter,
 		mailLimiter: d.MailLimiter,
+		ceremonies:  d.CeremonyLimiter,
 		mailSlots:   make(chan struct{}, cmp.Or(d.MailConcurrency, DefaultMailConcurrency)),
 		recovery:    d.Recovery,
 		events:      d.Events,

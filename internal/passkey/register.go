@@ -113,7 +113,8 @@ func (s *Service) FinishRegistration(ctx context.Context, u auth.User, name stri
 		return auth.Passkey{}, err
 	}
 	now := s.now()
-	pk := auth.Passkey{ID: id, UserID: u.ID, Name: name, CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID), Credential: string(blob), CreatedAt: now}
+	// Kept in milliseconds: the answer shows the time the list will show.
+	pk := auth.Passkey{ID: id, UserID: u.ID, Name: name, CredentialID: base64.RawURLEncoding.EncodeToString(cred.ID), Credential: string(blob), CreatedAt: now.Truncate(time.Millisecond)}
 	err = s.store.InTx(ctx, func(tx login.Tx) error {
 		if err := tx.InsertPasskey(ctx, pk); err != nil {
 			return err

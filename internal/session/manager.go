@@ -87,18 +87,18 @@ func (m *Manager) New(u auth.User, userAgent string) (string, Session, error) {
 // Restore returns the user and session id behind token. Any token that is not a live
 // session of ours gives ErrNoSession; other errors are the store's. "Last seen" is
 // written when it is over a minute old.
-func (m *Manager) Restore(ctx context.Context, token string) (auth.User, Session, error) {
+func (m *Manager) Restore(ctx context.Context, token string) (auth.User, string, error) {
 	id, err := m.parse(token)
 	if err != nil {
-		return auth.User{}, Session{}, ErrNoSession
+		return auth.User{}, "", ErrNoSession
 	}
 	now := m.now()
 	u, s, err := m.store.SessionUser(ctx, id, now, now.Add(-m.idle))
 	if errors.Is(err, auth.ErrNotFound) {
-		return auth.User{}, Session{}, ErrNoSession
+		return auth.User{}, "", ErrNoSession
 	}
 	if err != nil {
-		return auth.User{}, Session{}, err
+		return auth.User{}, "", err
 	}
 	if now.Sub(s.LastSeenAt) >= TouchInterval {
 		// "Last seen" is bookkeeping for the idle timeout: a failed write (a read-only
@@ -106,7 +106,7 @@ func (m *Manager) Restore(ctx context.Context, token string) (auth.User, Session
 		// next request a minute on tries again.
 		_ = m.store.TouchSession(ctx, id, now)
 	}
-	return u, s, nil
+	return u, id, nil
 }
 
 // List returns the user's live sessions, newest first.

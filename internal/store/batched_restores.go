@@ -148,7 +148,7 @@ const (
 // time) is checked per lookup in Go, against the caller's own clock readings, exactly as
 // sessionUserQuery's WHERE clause does; a disabled account's sessions are left out by
 // the join, as there.
-const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", s."createdAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
+const batchRestoreQuery = `SELECT s."id", s."userId", s."expiresAt", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
  JOIN "Users" u ON u."id" = s."userId" AND u."disabledAt" IS NULL
  WHERE s."id" = ANY($1)`
 
@@ -169,10 +169,10 @@ type restoreReply struct {
 
 // sessionRow is one row of batchRestoreQuery.
 type sessionRow struct {
-	userID                     int64
-	expires, lastSeen, created int64
-	username, email            string
-	verified                   sql.NullInt64
+	userID            int64
+	expires, lastSeen int64
+	username, email   string
+	verified          sql.NullInt64
 }
 
 // answer is l's reply given the rows (or error) of the query that looked it up.
@@ -186,7 +186,7 @@ func (l *restoreLookup) answer(rows map[string]sessionRow, err error) restoreRep
 	}
 	return restoreReply{
 		user:    auth.User{ID: r.userID, Username: r.username, Email: r.email, EmailVerifiedAt: unixTime(r.verified)},
-		session: session.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0), CreatedAt: time.Unix(r.created, 0)},
+		session: session.Session{ID: l.id, UserID: r.userID, LastSeenAt: time.Unix(r.lastSeen, 0)},
 	}
 }
 
@@ -304,7 +304,7 @@ func (b *BatchedRestores) query(ctx context.Context, ids []string) (map[string]s
 	for rs.Next() {
 		var id string
 		var r sessionRow
-		if err := rs.Scan(&id, &r.userID, &r.expires, &r.lastSeen, &r.created, &r.username, &r.email, &r.verified); err != nil {
+		if err := rs.Scan(&id, &r.userID, &r.expires, &r.lastSeen, &r.username, &r.email, &r.verified); err != nil {
 			return nil, err
 		}
 		found[id] = r

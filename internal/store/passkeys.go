@@ -18,7 +18,10 @@ func scanPasskey(sc interface{ Scan(...any) error }) (auth.Passkey, error) {
 	if err := sc.Scan(&p.ID, &p.UserID, &p.Name, &p.CredentialID, &p.Credential, &created, &used); err != nil {
 		return auth.Passkey{}, err
 	}
-	p.CreatedAt, p.LastUsedAt = time.Unix(created, 0), unixTime(used)
+	p.CreatedAt = time.UnixMilli(created)
+	if used.Valid {
+		p.LastUsedAt = time.UnixMilli(used.Int64)
+	}
 	return p, nil
 }
 
@@ -68,7 +71,7 @@ func (db *DB) UsePasskey(ctx context.Context, id, from, credential string, at ti
 	defer cancel()
 	defer db.writeTurn()()
 	n, err := rowsAffected(db.sql.ExecContext(ctx,
-		`UPDATE "Passkeys" SET "credential" = $1, "lastUsedAt" = $2 WHERE "id" = $3 AND "credential" = $4`, credential, at.Unix(), id, from))
+		`UPDATE "Passkeys" SET "credential" = $1, "lastUsedAt" = $2 WHERE "id" = $3 AND "credential" = $4`, credential, at.UnixMilli(), id, from))
 	if err != nil {
 		return false, db.wrap(err, "record use of passkey")
 	}
@@ -136,7 +139,7 @@ func (db *DB) PurgeExpiredChallenges(ctx context.Context, now time.Time) (int64,
 func (t *Tx) InsertPasskey(ctx context.Context, p auth.Passkey) error {
 	n, err := rowsAffected(t.tx.ExecContext(ctx,
 		`INSERT INTO "Passkeys" (`+passkeyColumns+`) VALUES ($1, $2, $3, $4, $5, $6, NULL) ON CONFLICT ("credentialId") DO NOTHING`,
-		p.ID, p.UserID, p.Name, p.CredentialID, p.Credential, p.CreatedAt.Unix()))
+		p.ID, p.UserID, p.Name, p.CredentialID, p.Credential, p.CreatedAt.UnixMilli()))
 	if err != nil {
 		return t.db.wrap(err, "record passkey of user %d", p.UserID)
 	}

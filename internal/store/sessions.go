@@ -40,7 +40,7 @@ func insertSession(ctx context.Context, x execer, s session.Session) error {
 // session, and each column read costs the driver an allocation or two.
 // A disabled account's sessions are refused by the join itself, so every instance stops
 // honouring them with the same query, whatever its caches.
-const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", s."createdAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
+const sessionUserQuery = `SELECT s."userId", s."lastSeenAt", u."username", u."email", u."emailVerifiedAt" FROM "Sessions" s
  JOIN "Users" u ON u."id" = s."userId" AND u."disabledAt" IS NULL
  WHERE s."id" = $1 AND s."expiresAt" > $2 AND s."lastSeenAt" > $3`
 
@@ -55,9 +55,9 @@ func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Ti
 		return auth.User{}, session.Session{}, db.wrap(err, "load session")
 	}
 	var u auth.User
-	var seen, created int64
+	var seen int64
 	var verified sql.NullInt64
-	err = st.QueryRowContext(ctx, id, now.Unix(), idleSince.Unix()).Scan(&u.ID, &seen, &created, &u.Username, &u.Email, &verified)
+	err = st.QueryRowContext(ctx, id, now.Unix(), idleSince.Unix()).Scan(&u.ID, &seen, &u.Username, &u.Email, &verified)
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.User{}, session.Session{}, auth.ErrNotFound
 	}
@@ -65,7 +65,7 @@ func (db *DB) SessionUser(ctx context.Context, id string, now, idleSince time.Ti
 		return auth.User{}, session.Session{}, db.wrap(err, "load session")
 	}
 	u.EmailVerifiedAt = unixTime(verified)
-	return u, session.Session{ID: id, UserID: u.ID, LastSeenAt: time.Unix(seen, 0), CreatedAt: time.Unix(created, 0)}, nil
+	return u, session.Session{ID: id, UserID: u.ID, LastSeenAt: time.Unix(seen, 0)}, nil
 }
 
 // TouchSession sets the session's last-seen time.

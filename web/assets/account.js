@@ -1,18 +1,20 @@
 // The logged-in person's account: their devices, recent activity, a change of password,
-// two-factor authentication, a download of their data and the deletion of the account. Each is a section behind a
+// two-factor authentication, passkeys, a download of their data and the deletion of the account. Each is a section behind a
 // disclosure button, so the view stays short on a phone; a section loads what it shows
 // when it opens, and again each time it reopens.
 
 import {
-  ApiError, beginTotp, changePassword, confirmTotp, deleteAccount, disableTotp, endOtherSessions, endSession,
-  exportData, listEvents, listSessions, newRecoveryCodes, totpStatus,
+  ApiError, beginPasskey, beginTotp, changePassword, confirmTotp, deleteAccount, disableTotp, endOtherSessions,
+  endSession, exportData, finishPasskey, listEvents, listPasskeys, listSessions, newRecoveryCodes, removePasskey,
+  totpStatus,
 } from "./api.js";
 import { Busy, Form, ProofField, asksSecondFactor, showMessage } from "./forms.js";
+import { PASSKEY_MESSAGES, PasskeyError, createPasskey, passkeysSupported } from "./passkeys.js";
 
 const $ = (id) => document.getElementById(id);
 
 /** The sections by name: their toggle, their body, and what opening one does. */
-const SECTIONS = ["devices", "activity", "password", "totp", "export", "delete"];
+const SECTIONS = ["devices", "activity", "password", "totp", "passkeys", "export", "delete"];
 
 const passwordForm = new Form($("password-form"), $("password-message"));
 const passwordProof = new ProofField("password");
@@ -22,6 +24,8 @@ const totpStartForm = new Form($("totp-start-form"), $("totp-start-message"));
 const totpConfirmForm = new Form($("totp-confirm-form"), $("totp-confirm-message"));
 const totpCheckForm = new Form($("totp-check-form"), $("totp-check-message"));
 const totpCheckProof = new ProofField("totp-check");
+const passkeysForm = new Form($("passkeys-form"), $("passkeys-form-message"));
+const passkeysProof = new ProofField("passkeys");
 const busy = new Busy([]);
 
 /** What the page gave setupAccount: announce, problem, the current account, and what to do on the way out. */
@@ -52,6 +56,7 @@ export function setupAccount(hooks) {
     $("delete-password").focus();
   });
   setupTotp();
+  setupPasskeys();
 }
 
 /** resetAccount closes every section and forgets what they showed, for the next person. */
@@ -70,6 +75,7 @@ function close(name) {
     passwordProof.reset();
   }
   if (name === "totp") closeTotp();
+  if (name === "passkeys") closePasskeys();
   if (name === "delete") {
     deleteForm.reset();
     deleteProof.reset();
@@ -88,6 +94,7 @@ function toggle(name) {
   if (name === "activity") loadActivity();
   if (name === "password") $("password-current").focus();
   if (name === "totp") loadTotp();
+  if (name === "passkeys") loadPasskeys();
   if (name === "delete") $("delete-password").focus();
 }
 
@@ -226,6 +233,9 @@ const KINDS = {
   "recovery-codes-generated": "New recovery codes made",
   "recovery-code-used": "Recovery code used",
   "second-factor-failed": "Wrong code from the app",
+  "passkey-added": "Passkey added",
+  "passkey-removed": "Passkey removed",
+  "passkey-refused": "Passkey refused: it may have been copied",
 };
 
 /** eventTitle says what an event was, in words. */
@@ -233,6 +243,11 @@ export function eventTitle(e) {
   const method = e.detail?.method;
   if (e.kind === "login" && method === "password+totp") return withCount("Logged in with a code from the app", e);
   if (e.kind === "login" && method === "password+recovery-code") return withCount("Logged in with a recovery code", e);
+  if (e.kind === "login" && method === "passkey") return withCount("Logged in with a passkey", e);
+  if (e.kind === "login" && method?.startsWith("passkey+")) return withCount("Logged in with a passkey and a code", e);
+  if ((e.kind === "passkey-added" || e.kind === "passkey-removed") && e.detail?.name) {
+    return `${KINDS[e.kind]}: ${e.detail.name}`;
+  }
   if (e.kind === "second-factor-failed" && method === "recovery-code") return withCount("Wrong recovery code", e);
   if (e.kind === "totp-disabled" && e.detail?.by === "operator") return "Two-factor authentication removed by the operator";
   if (e.kind === "recovery-code-used" && e.detail?.remaining !== undefined) {
@@ -733,6 +748,198 @@ function submitCheck(event) {
       if (!$("devices-body").hidden) loadDevices();
     } catch (err) {
       totpRefused(totpCheckForm, err, button);
+    }
+  });
+}
+
+// Passkeys: the list, adding one (a name, then the browser makes it) and removing one
+// (after a confirmation). Either needs a recent log-in; after 5 minutes the server asks
+// for the password (and the code, with two-factor authentication on), and the form
+// shows those fields and sends them with the next try.
+
+/** removing is the passkey whose removal waits for confirmation, or null. */
+let removing = null;
+
+function setupPasskeys() {
+  $("passkeys-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    // Enter in the password field while a removal waits for confirmation confirms it.
+    if (removing) confirmRemovePasskey(); else addPasskey();
+  });
+  $("passkeys-remove-yes").addEventListener("click", confirmRemovePasskey);
+  $("passkeys-remove-cancel").addEventListener("click", () => {
+    const id = removing?.id;
+    closeRemoveConfirm();
+    passkeysForm.clear();
+    const button = id && $(`passkey-remove-${id}`);
+    (button || $("passkeys-toggle")).focus();
+  });
+}
+
+function closePasskeys() {
+  $("passkeys-list").replaceChildren();
+  closeRemoveConfirm();
+  passkeysForm.reset();
+  passkeysProof.reset();
+  $("passkeys-password-field").hidden = true;
+  $("passkeys-form").hidden = false;
+}
+
+function closeRemoveConfirm() {
+  removing = null;
+  $("passkeys-form-heading").textContent = "Add a passkey";
+  $("passkeys-confirm").hidden = true;
+  $("passkeys-step-one").hidden = false;
+  $("passkeys-name-field").hidden = false;
+}
+
+async function loadPasskeys() {
+  const list = $("passkeys-list");
+  showMessage($("passkeys-message"), "Loading your passkeys…", "info");
+  list.setAttribute("aria-busy", "true");
+  try {
+    const passkeys = await listPasskeys();
+    showMessage($("passkeys-message"), "");
+    showPasskeys(passkeys);
+  } catch (err) {
+    failed($("passkeys-message"), err);
+  } finally {
+    list.removeAttribute("aria-busy");
+  }
+}
+
+function showPasskeys(passkeys) {
+  $("passkeys-list").replaceChildren(...passkeys.map(passkeyItem));
+  $("passkeys-list").hidden = passkeys.length === 0;
+  if (passkeys.length === 0) showMessage($("passkeys-message"), "You have no passkeys yet.", "info");
+}
+
+function passkeyItem(p) {
+  const li = document.createElement("li");
+  li.className = "item";
+  li.dataset.passkey = p.id;
+  const main = document.createElement("div");
+  main.className = "item-main";
+  const title = document.createElement("p");
+  title.className = "item-title";
+  title.textContent = p.name;
+  const meta = document.createElement("p");
+  meta.className = "item-meta";
+  meta.append("Added ", absoluteTime(p.createdAt), " · ");
+  if (p.lastUsedAt) meta.append("Last used ", relativeTime(p.lastUsedAt)); else meta.append("Never used");
+  main.append(title, meta);
+  const button = document.createElement("button");
+  button.className = "button button-secondary button-small";
+  button.type = "button";
+  button.id = `passkey-remove-${p.id}`;
+  const label = document.createElement("span");
+  label.className = "button-label";
+  label.textContent = "Remove";
+  const more = document.createElement("span");
+  more.className = "visually-hidden";
+  more.textContent = ` the passkey ${p.name}`;
+  button.append(label, more);
+  button.addEventListener("click", () => askRemovePasskey(p));
+  li.append(main, button);
+  return li;
+}
+
+/** reauth is what a change to passkeys carries: the password and code once the server asked for them. */
+function reauth() {
+  if ($("passkeys-password-field").hidden) return {};
+  return { password: passkeysForm.values().password, ...passkeysProof.proof() };
+}
+
+/** passkeyRefused shows why a change to passkeys did not happen, asking for the password when the server does. */
+function passkeyRefused(err, button) {
+  if (err instanceof PasskeyError) {
+    if (err.aborted) return;
+    passkeysForm.showMessage(err.message);
+    button.focus();
+  } else if (err instanceof ApiError && err.kind === "unauthorized") {
+    page.sessionEnded();
+  } else if (err instanceof ApiError && err.kind === "invalid") {
+    if ("password" in err.fields) $("passkeys-password-field").hidden = false;
+    if (asksSecondFactor(err)) passkeysProof.show();
+    // errors.credential (the answer refused, the request expired) has no field: it is the summary.
+    if (passkeysForm.showErrors(err.fields, "") === 0) button.focus();
+  } else if (err instanceof ApiError && (err.kind === "conflict" || err.kind === "unavailable") && err.message) {
+    // Registered already, the last way in, or passkeys off on this server: the server's words.
+    passkeysForm.showMessage(err.fields?.credential || err.message);
+    button.focus();
+  } else if (err instanceof ApiError && err.status === 404) {
+    passkeysForm.showMessage("That passkey is gone already.");
+    loadPasskeys();
+    button.focus();
+  } else {
+    passkeysForm.showMessage(page.problem(err));
+    button.focus();
+  }
+}
+
+function addPasskey() {
+  const button = $("passkeys-add");
+  const name = passkeysForm.values().name.trim();
+  const proof = reauth();
+  run(button, "Adding…", async () => {
+    passkeysForm.clear();
+    showMessage($("passkeys-message"), "");
+    if (!name) {
+      passkeysForm.showErrors({ name: "Name the passkey, such as Laptop" }, "");
+      return;
+    }
+    try {
+      if (!passkeysSupported()) throw new PasskeyError(PASSKEY_MESSAGES.unsupported);
+      const options = await beginPasskey(proof);
+      const credential = await createPasskey(options);
+      const added = await finishPasskey(name, credential);
+      passkeysForm.reset();
+      passkeysProof.reset();
+      $("passkeys-password-field").hidden = true;
+      await loadPasskeys();
+      const text = `The passkey ${added.name} is added: log in with it next time. Other devices are logged out.`;
+      showMessage($("passkeys-message"), text, "success");
+      page.announce(`The passkey ${added.name} is added.`);
+      $("passkeys-toggle").focus();
+      if (!$("devices-body").hidden) loadDevices();
+    } catch (err) {
+      passkeyRefused(err, button);
+    }
+  });
+}
+
+function askRemovePasskey(p) {
+  passkeysForm.clear();
+  showMessage($("passkeys-message"), "");
+  removing = p;
+  $("passkeys-confirm-name").textContent = p.name;
+  $("passkeys-form-heading").textContent = "Remove a passkey";
+  $("passkeys-name-field").hidden = true;
+  $("passkeys-step-one").hidden = true;
+  $("passkeys-confirm").hidden = false;
+  $("passkeys-confirm-text").focus();
+}
+
+function confirmRemovePasskey() {
+  const p = removing;
+  if (!p) return;
+  const proof = reauth();
+  const button = $("passkeys-remove-yes");
+  run(button, "Removing…", async () => {
+    passkeysForm.clear();
+    try {
+      const left = await removePasskey(p.id, proof);
+      closeRemoveConfirm();
+      passkeysForm.reset();
+      passkeysProof.reset();
+      $("passkeys-password-field").hidden = true;
+      showPasskeys(left);
+      const text = `The passkey ${p.name} is removed.`;
+      showMessage($("passkeys-message"), left.length ? text : `${text} You have no passkeys now.`, "success");
+      page.announce(text);
+      $("passkeys-toggle").focus();
+    } catch (err) {
+      passkeyRefused(err, button);
     }
   });
 }

@@ -337,3 +337,47 @@ export async function exportData() {
   const match = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
   return { blob: await res.blob(), filename: match ? match[1] : "authme-export.json" };
 }
+
+// Passkeys. The options the server answers are WebAuthn's JSON forms, which the browser
+// parses itself (PublicKeyCredential.parseCreationOptionsFromJSON and
+// parseRequestOptionsFromJSON); the authenticator's answers go back as
+// PublicKeyCredential.toJSON().
+
+/** listPasskeys returns the account's passkeys, oldest first: {id, name, createdAt, lastUsedAt}. */
+export async function listPasskeys() {
+  return (await send("/api/users/me/passkeys")).passkeys;
+}
+
+/**
+ * beginPasskey starts adding a passkey and returns the options for
+ * navigator.credentials.create as JSON. reauth is {} after a recent log-in, else
+ * {password} and the proof of a second factor.
+ */
+export async function beginPasskey(reauth = {}) {
+  return (await send("/api/users/me/passkeys/begin", { method: "POST", body: reauth })).publicKey;
+}
+
+/** finishPasskey keeps the passkey the authenticator made, under name, and returns it. */
+export async function finishPasskey(name, credential) {
+  return (await send("/api/users/me/passkeys/finish", { method: "POST", body: { name, credential } })).passkey;
+}
+
+/** removePasskey removes one passkey and returns those left. reauth is as for beginPasskey. */
+export async function removePasskey(id, reauth = {}) {
+  return (await send(`/api/users/me/passkeys/${encodeURIComponent(id)}`, { method: "DELETE", body: reauth })).passkeys;
+}
+
+/** beginPasskeyLogin returns the options for navigator.credentials.get as JSON: any passkey of this site. */
+export async function beginPasskeyLogin() {
+  return (await send("/api/session/passkey/begin", { method: "POST", body: {} })).publicKey;
+}
+
+/**
+ * passkeyLogin logs in with the authenticator's answer and returns the account, or, as
+ * login does, {secondFactor} when the account still asks for a code.
+ */
+export async function passkeyLogin(credential) {
+  const { status, data } = await exchange("/api/session/passkey/finish", { method: "POST", body: { credential } });
+  if (status === 202 && data.secondFactor) return { secondFactor: data.secondFactor };
+  return account(data);
+}

@@ -1,16 +1,18 @@
-// The page: restore the session on load, then sign up, log in (also as the demo user, and
-// with a code from an authenticator app when the account asks for one) and log out (the
-// logged-in account's own sections are in account.js), with every failure explained next
-// to where it happened. Links from mail (reset a password, confirm an address, confirm or
+// The page: restore the session on load, then sign up, log in (also as the demo user, with
+// a passkey, and with a code from an authenticator app when the account asks for one) and
+// log out (the logged-in account's own sections are in account.js), with every failure
+// explained next to where it happened. Links from mail (reset a password, confirm an address, confirm or
 // undo a change of email) open this page at their own path with the token in the
 // fragment, which never reaches a server.
 
 import {
-  ApiError, changeEmail, confirmEmailChange, confirmVerification, finishLogin, getSession, hasCSRFToken, login,
-  logout, requestPasswordReset, requestVerification, resetPassword, restoreCSRF, signup, undoEmailChange,
+  ApiError, beginPasskeyLogin, changeEmail, confirmEmailChange, confirmVerification, finishLogin, getSession,
+  hasCSRFToken, login, logout, passkeyLogin, requestPasswordReset, requestVerification, resetPassword, restoreCSRF,
+  signup, undoEmailChange,
 } from "./api.js";
 import { Busy, Form, ProofField, asksSecondFactor, showMessage } from "./forms.js";
 import { resetAccount, setupAccount } from "./account.js";
+import { PASSKEY_MESSAGES, PasskeyError, conditionalAvailable, getPasskey, passkeysSupported } from "./passkeys.js";
 
 const DEMO = { credential: "Demo-lition", password: "password" };
 
@@ -42,6 +44,7 @@ const secondFactorProof = new ProofField("second-factor");
 const buttons = {
   login: $("login-button"),
   demo: $("demo-button"),
+  passkey: $("passkey-login"),
   signup: $("signup-button"),
   logout: $("logout-button"),
   retry: $("retry-button"),
@@ -60,6 +63,8 @@ let current = null;
 
 function show(name) {
   for (const [key, el] of Object.entries(views)) el.hidden = key !== name;
+  // The log-in form offers passkeys in its username's autofill while it is on show.
+  if (name === "guest") startPasskeyAutofill(); else stopPasskeyAutofill();
 }
 
 /** showView shows a view and moves focus to its heading, so a screen reader starts there. */
@@ -217,6 +222,8 @@ async function goHome() {
 }
 
 async function submitLogin(credential, password, button) {
+  // A password log-in ends the passkey autofill's wait; a failed one starts it again.
+  await stopPasskeyAutofill();
   loginForm.clear();
   $("verify-open").hidden = true;
   try {
@@ -245,6 +252,7 @@ async function submitLogin(credential, password, button) {
       button.focus();
     }
   }
+  if (!views.guest.hidden) startPasskeyAutofill();
 }
 
 $("login-form").addEventListener("submit", (event) => {
@@ -253,16 +261,130 @@ $("login-form").addEventListener("submit", (event) => {
   busy.run(buttons.login, "Logging in…", () => submitLogin(credential, password, buttons.login));
 });
 
+// Log-in with a passkey: no username typed; the browser offers the site's passkeys, and
+// the answer names the account. From the button (the browser's own dialog), or from the
+// username field's autofill (conditional mediation), which waits in the background while
+// the log-in form is on show. Each ceremony begins with a fresh challenge, which works once.
+
+/** The autofill's ceremony while it waits: {controller, done}, or null. */
+let autofill = null;
+
+/** startPasskeyAutofill lets the username field offer passkeys, when the browser can. */
+function startPasskeyAutofill() {
+  if (autofill) return;
+  const controller = new AbortController();
+  const form = $("login-form");
+  const done = (async () => {
+    if (!(await conditionalAvailable()) || controller.signal.aborted) return;
+    let options;
+    try {
+      options = await beginPasskeyLogin();
+    } catch {
+      // Passkeys off on this server, or it is unreachable: the form works without them.
+      return;
+    }
+    if (controller.signal.aborted) return;
+    // A hook for tests and for anyone looking: the autofill waits for a passkey.
+    form.dataset.passkeyAutofill = "waiting";
+    let credential;
+    try {
+      credential = await getPasskey(options, { conditional: true, signal: controller.signal });
+    } catch {
+      // Stopped by the page (the person went on with the password or the button), or
+      // refused by the browser before anyone asked for it (a page on an IP address):
+      // nothing the person did, so nothing to say; the button says why when used.
+      return;
+    } finally {
+      delete form.dataset.passkeyAutofill;
+    }
+    autofill = null;
+    await busy.run(buttons.passkey, "Logging in…", () => finishPasskeyLogin(credential, buttons.passkey, false));
+  })();
+  autofill = { controller, done };
+  done.finally(() => {
+    if (autofill?.controller === controller) autofill = null;
+  });
+}
+
+/** stopPasskeyAutofill ends the autofill's ceremony, and resolves once the browser has let it go. */
+function stopPasskeyAutofill() {
+  const a = autofill;
+  autofill = null;
+  if (!a) return Promise.resolve();
+  a.controller.abort();
+  return a.done.catch(() => {});
+}
+
+/**
+ * finishPasskeyLogin sends the passkey's answer and logs in, or asks for the code. After a
+ * refusal, retry starts the autofill again (not after the autofill's own answer was
+ * refused: it would offer the same passkey at once).
+ */
+async function finishPasskeyLogin(credential, focusOnFailure, retry = true) {
+  try {
+    const acct = await passkeyLogin(credential);
+    if (acct.secondFactor) {
+      askSecondFactor(true);
+      return;
+    }
+    loggedIn(acct, `Logged in as ${acct.user.username} with a passkey.`);
+  } catch (err) {
+    passkeyLoginFailed(err, focusOnFailure, retry);
+  }
+}
+
+/** passkeyLoginFailed says why a log-in with a passkey did not happen, on the log-in form. */
+function passkeyLoginFailed(err, button, retry = true) {
+  if (err instanceof PasskeyError) {
+    if (err.aborted) return;
+    loginForm.showMessage(err.message);
+  } else if (err instanceof ApiError && (err.kind === "unauthorized" || err.kind === "invalid") && err.fields.credential) {
+    // Refused (not registered here, removed, or not valid), or the request expired.
+    loginForm.showMessage(sentence(err.fields.credential));
+  } else if (err instanceof ApiError && err.kind === "unavailable" && err.message) {
+    loginForm.showMessage(sentence(err.message));
+  } else if (err instanceof ApiError && err.kind === "forbidden") {
+    loginForm.showMessage(problem(err));
+    if (/verif/i.test(err.message)) $("verify-open").hidden = false;
+  } else {
+    loginForm.showMessage(problem(err));
+  }
+  button.focus();
+  // The autofill offers passkeys again, with a fresh challenge.
+  if (retry && !views.guest.hidden) startPasskeyAutofill();
+}
+
+buttons.passkey.addEventListener("click", () => {
+  busy.run(buttons.passkey, "Waiting for your passkey…", async () => {
+    loginForm.clear();
+    $("verify-open").hidden = true;
+    await stopPasskeyAutofill();
+    let credential;
+    try {
+      // A browser that cannot answer asks for no challenge.
+      if (!passkeysSupported()) throw new PasskeyError(PASSKEY_MESSAGES.unsupported);
+      credential = await getPasskey(await beginPasskeyLogin());
+    } catch (err) {
+      passkeyLoginFailed(err, buttons.passkey);
+      return;
+    }
+    await finishPasskeyLogin(credential, buttons.passkey);
+  });
+});
+
 // The second step of a log-in, for an account with two-factor authentication: the
 // password was right, and the server holds the attempt for a few minutes behind an
 // HttpOnly cookie, so this page keeps nothing of it.
 
 /** askSecondFactor shows the view that asks for a code, with focus on its heading. */
-function askSecondFactor() {
+function askSecondFactor(byPasskey = false) {
   // The password has done its part: it leaves the page, and a log-in begun again asks for it.
   loginForm.input("password").value = "";
   secondFactorForm.reset();
   secondFactorProof.reset(true);
+  $("second-factor-hint").textContent = byPasskey
+    ? "Your passkey is right. To finish logging in, type the code your authenticator app shows for authme."
+    : "Your password is right. To finish logging in, type the code your authenticator app shows for authme.";
   showView("secondFactor", "second-factor-heading");
 }
 

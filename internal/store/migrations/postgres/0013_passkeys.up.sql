@@ -2,7 +2,8 @@
 -- in the API (random); "credentialId" is the authenticator's (base64url), unique across
 -- accounts; "credential" is the verified credential as go-webauthn keeps it (public key,
 -- flags, transports, AAGUID, signature counter) in JSON. No secret is here: a passkey's
--- private key never leaves the authenticator.
+-- private key never leaves the authenticator. Its times are Unix milliseconds, so the
+-- list keeps the order passkeys were added in, even within one second.
 CREATE TABLE "Passkeys" (
   "id" VARCHAR(32) PRIMARY KEY,
   "credentialId" VARCHAR(1400) NOT NULL UNIQUE,
