@@ -38,8 +38,12 @@ func readPasskeys(r *reader, c *Config) {
 		}
 	}
 	if len(origins) == 0 && public != nil {
-		// PUBLIC_URL's own checks apply to it.
+		// PUBLIC_URL's own checks apply to it, but not whether it is on the RP id.
 		origins = []string{public.Scheme + "://" + public.Host}
+		if host := strings.ToLower(public.Hostname()); host != rpID && !strings.HasSuffix(host, "."+rpID) {
+			r.failf("WEBAUTHN_ORIGINS is required: its default, PUBLIC_URL's origin %s, is not on %s (WEBAUTHN_RP_ID)", origins[0], rpID)
+			return
+		}
 	}
 	if len(origins) == 0 {
 		r.failf("WEBAUTHN_ORIGINS is required with WEBAUTHN_RP_ID when PUBLIC_URL is not set, e.g. https://auth.example.com")

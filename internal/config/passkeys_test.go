@@ -39,6 +39,7 @@ func TestPasskeySettings(t *testing.T) {
 		{"AnOriginOnAnotherDomainRefused", with(prod, "WEBAUTHN_RP_ID", "example.com", "WEBAUTHN_ORIGINS", "https://example.com.evil.net"), "", nil, false, "is not on example.com"},
 		{"AnOriginWithAPathRefused", with(prod, "WEBAUTHN_RP_ID", "example.com", "WEBAUTHN_ORIGINS", "https://example.com/app"), "", nil, false, "no path"},
 		{"AnIPAddressRPIDRefused", map[string]string{"WEBAUTHN_RP_ID": "10.0.0.1"}, "", nil, false, "refuses IP addresses"},
+		{"ADefaultOriginOffTheRPIDRefused", map[string]string{"WEBAUTHN_RP_ID": "example.com"}, "", nil, false, "is not on example.com"},
 		{"AnRPIDWithoutOriginsNeedsPublicURL", with(prod, "WEBAUTHN_RP_ID", "example.com"), "", nil, false, "WEBAUTHN_ORIGINS is required"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
