@@ -39,6 +39,9 @@ commands:
   sessions list ACCOUNT
   sessions end ACCOUNT [ID]
                       end one session of the account, or all of them
+  passkeys list ACCOUNT
+  passkeys remove ACCOUNT ID
+                      remove a passkey (its device lost); ends every session
   purge               delete expired sessions and tokens, old events, sent mail
   keys rotate         seal every second-factor secret under the first ENCRYPTION_KEY
   help                show this text
@@ -90,7 +93,7 @@ func runWithInput(ctx context.Context, args []string, lookupenv func(string) (st
 	}
 	e := env{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, log: logging.New(stdout, cfg.IsProduction(), cfg.LogLevel)}
 	switch cmd {
-	case "users", "sessions", "purge", "keys":
+	case "users", "sessions", "purge", "keys", "passkeys":
 		// Their output is for people and scripts: the log goes to stderr.
 		e.log = logging.New(stderr, cfg.IsProduction(), cfg.LogLevel)
 		return e.operator(ctx, cmd, rest)

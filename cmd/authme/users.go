@@ -37,6 +37,8 @@ func (e env) operator(ctx context.Context, cmd string, args []string) error {
 		"users delete":              e.usersDelete,
 		"users reset-second-factor": e.usersResetSecondFactor,
 		"keys rotate":               e.keysRotate,
+		"passkeys list":             e.passkeysList,
+		"passkeys remove":           e.passkeysRemove,
 		"sessions list":             e.sessionsList,
 		"sessions end":              e.sessionsEnd,
 		"purge":                     e.purge,

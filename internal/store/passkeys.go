@@ -165,3 +165,25 @@ func (t *Tx) DeletePasskey(ctx context.Context, userID int64, id string) (int, e
 	}
 	return left, nil
 }
+
+// RemovePasskeyByOperator removes the account's passkey id at the operator's word (its
+// device was lost or stolen) and ends every session of the account, which that passkey
+// may have logged in, with the "passkey-removed" event; auth.ErrPasskeyNotFound when the
+// account has no such passkey.
+func (db *DB) RemovePasskeyByOperator(ctx context.Context, userID int64, id string, at time.Time) (ended int64, err error) {
+	err = db.operatorTx(ctx, "remove passkey", func(ctx context.Context, t *Tx) error {
+		var name string
+		err := t.tx.QueryRowContext(ctx, `DELETE FROM "Passkeys" WHERE "userId" = $1 AND "id" = $2 RETURNING "name"`, userID, id).Scan(&name)
+		if errors.Is(err, sql.ErrNoRows) {
+			return auth.ErrPasskeyNotFound
+		}
+		if err != nil {
+			return db.wrap(err, "remove passkey of user %d", userID)
+		}
+		if ended, err = t.endAllSessions(ctx, userID); err != nil {
+			return err
+		}
+		return t.RecordEvent(ctx, operatorEvent(userID, "passkey-removed", at, map[string]string{"passkey": id, "name": name}))
+	})
+	return ended, err
+}
