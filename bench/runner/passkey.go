@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -95,16 +94,10 @@ func runPasskey(ctx context.Context, o options, args []string, tmp, authmeBin st
 	env["WEBAUTHN_RP_ID"] = "localhost"
 	env["WEBAUTHN_ORIGINS"] = passkeyOrigin
 	a := authmeRun{bin: authmeBin, dir: tmp, env: env}
-	logf("migrating and seeding authme's %s database", rep.Database)
-	if err := a.prepare(ctx); err != nil {
-		return err
-	}
-	authmeLog := filepath.Join(tmp, "authme.log")
-	ap, base, _, err := a.start(ctx, authmeLog)
+	ap, base, authmeLog, err := a.startAlone(ctx, rep.Database, logf, cl)
 	if err != nil {
 		return err
 	}
-	cl.add(ap.stop)
 
 	// One keep-alive connection per worker, as wrk holds them.
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}

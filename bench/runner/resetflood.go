@@ -115,16 +115,10 @@ func runResetFlood(ctx context.Context, o options, args []string, tmp, authmeBin
 	env["TRUST_PROXY"] = "127.0.0.1"
 	env["METRICS_ADDR"] = fmt.Sprintf("127.0.0.1:%d", metricsPort)
 	a := authmeRun{bin: authmeBin, dir: tmp, env: env}
-	logf("migrating and seeding authme's %s database", rep.Database)
-	if err := a.prepare(ctx); err != nil {
-		return err
-	}
-	authmeLog := filepath.Join(tmp, "authme.log")
-	ap, base, _, err := a.start(ctx, authmeLog)
+	ap, base, authmeLog, err := a.startAlone(ctx, rep.Database, logf, cl)
 	if err != nil {
 		return err
 	}
-	cl.add(ap.stop)
 	t := &target{name: "authme", base: base, pid: ap.pid(), proc: ap, full: true}
 	if t.client, err = logIn(ctx, base); err != nil {
 		return fmt.Errorf("log in to authme: %w", err)

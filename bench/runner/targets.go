@@ -194,3 +194,18 @@ func checkSession(ctx context.Context, t *target) error {
 	}
 	return nil
 }
+
+// startAlone is how a case that runs alone starts authme: its database migrated and
+// seeded, then the server, logging to authme.log in a.dir, stopped by cl.
+func (a authmeRun) startAlone(ctx context.Context, database string, logf func(string, ...any), cl *cleanups) (p *proc, base, logFile string, err error) {
+	logf("migrating and seeding authme's %s database", database)
+	if err := a.prepare(ctx); err != nil {
+		return nil, "", "", err
+	}
+	logFile = filepath.Join(a.dir, "authme.log")
+	if p, base, _, err = a.start(ctx, logFile); err != nil {
+		return nil, "", "", err
+	}
+	cl.add(p.stop)
+	return p, base, logFile, nil
+}
