@@ -127,13 +127,9 @@ func (e env) wire(db *store.DB) (*app, error) {
 	// The mail endpoints' buckets, per client address and per email address asked for.
 	perClient := db.Scoped("mail:", mailPerClientPerMinute, mailPerClientBurst, time.Now)
 	perEmail := db.Scoped("mail-to:", mailPerAddressPerMinute, mailPerAddressBurst, time.Now)
-	// Passkey log-ins begun, per client address: the page begins one each time it shows
-	// the log-in form, so they get a bucket of their own, apart from log-ins.
-	ceremonies := db.Scoped("webauthn:", ceremoniesPerMinute, ceremoniesBurst, time.Now)
 	a.background = append(a.background,
 		func(ctx context.Context) { perClient.PurgeLoop(ctx, 10*time.Minute, e.log) },
-		func(ctx context.Context) { perEmail.PurgeLoop(ctx, 10*time.Minute, e.log) },
-		func(ctx context.Context) { ceremonies.PurgeLoop(ctx, 10*time.Minute, e.log) })
+		func(ctx context.Context) { perEmail.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	keys, err := e.encryptionKeys()
 	if err != nil {
 		a.close()
@@ -167,25 +163,30 @@ func (e env) wire(db *store.DB) (*app, error) {
 			Wake:     mailer.wake,
 			Factors:  factors,
 		}),
-		Factors:         factors,
-		Passkeys:        passkeys,
-		MailLimiter:     perClient,
-		CeremonyLimiter: ceremonies,
-		Events:          db,
-		Owners:          ownership.New(db, users, e.log, ownership.WithFactors(factors)),
-		Sessions:        sessions,
-		CSRFKey:         e.cfg.JWTSecret,
-		Production:      e.cfg.IsProduction(),
-		Now:             time.Now,
-		Ready:           db.Ping,
-		TrustProxy:      e.cfg.TrustProxy,
-		Origins:         e.cfg.CORSOrigins,
-		IPv6Prefix:      e.cfg.LoginIPv6Prefix,
+		Factors:     factors,
+		Passkeys:    passkeys,
+		MailLimiter: perClient,
+		Events:      db,
+		Owners:      ownership.New(db, users, e.log, ownership.WithFactors(factors)),
+		Sessions:    sessions,
+		CSRFKey:     e.cfg.JWTSecret,
+		Production:  e.cfg.IsProduction(),
+		Now:         time.Now,
+		Ready:       db.Ping,
+		TrustProxy:  e.cfg.TrustProxy,
+		Origins:     e.cfg.CORSOrigins,
+		IPv6Prefix:  e.cfg.LoginIPv6Prefix,
 	}
 	a.background = append(a.background, func(ctx context.Context) { sessions.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	if e.cfg.LoginRatePerMinute > 0 {
 		addresses := db.AddressThrottle(e.cfg.LoginRatePerMinute, e.cfg.LoginRateBurst, time.Now)
 		deps.AddressLimiter = addresses
+		// Passkey log-ins begun, per client address: the page begins one each time it
+		// shows the log-in form, so they get a bucket of their own, apart from log-ins;
+		// turning the per-address limits off turns it off too.
+		ceremonies := db.Scoped("webauthn:", ceremoniesPerMinute, ceremoniesBurst, time.Now)
+		deps.CeremonyLimiter = ceremonies
+		a.background = append(a.background, func(ctx context.Context) { ceremonies.PurgeLoop(ctx, 10*time.Minute, e.log) })
 		a.background = append(a.background, func(ctx context.Context) { addresses.PurgeLoop(ctx, 10*time.Minute, e.log) })
 	}
 	a.background = append(a.background, func(ctx context.Context) { purgeTokensLoop(ctx, db, 10*time.Minute, e.log) })
