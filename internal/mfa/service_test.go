@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,32 +16,12 @@ import (
 	"authme/internal/mfa"
 	"authme/internal/store"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
-
-// plainHasher keeps passwords as "h:"+password: these tests are about codes, not hashing.
-type plainHasher struct{}
-
-func (plainHasher) Hash(pw string) (string, error) { return "h:" + pw, nil }
-func (plainHasher) Verify(hash, pw string) (bool, bool, error) {
-	return hash == "h:"+pw, false, nil
-}
-
-// clock is the tests' time, moved by hand: codes, steps and throttle waits all read it.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 type fixture struct {
 	db      *store.DB
-	clock   *clock
+	clock   *testkit.Clock
 	factors *mfa.Service
 	user    auth.User
 	secret  string
@@ -54,8 +33,8 @@ func enrolled(t *testing.T, tg testdb.Target, keys *mfa.Keyring) fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := tg.Migrated(t)
-	clk := &clock{t: time.Unix(1_800_000_000, 0)} // a multiple of 30 s
-	users, err := auth.NewService(db, plainHasher{}, slog.New(slog.DiscardHandler),
+	clk := testkit.NewClock(time.Unix(1_800_000_000, 0)) // a multiple of 30 s
+	users, err := auth.NewService(db, testkit.PlainHasher{}, slog.New(slog.DiscardHandler),
 		auth.WithThrottle(db, auth.DefaultThrottle), auth.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +89,7 @@ func TestCodes(t *testing.T) {
 			})
 			t.Run("ACodeWorksOnce", func(t *testing.T) {
 				f := enrolled(t, tg, newKeys(t))
-				f.clock.Add(30 * time.Second)
+				f.clock.Advance(30 * time.Second)
 				c := code(t, f.secret, f.clock.Now())
 				if err := f.spend(auth.Proof{Code: c}); err != nil {
 					t.Fatalf("Prove = %v", err)
@@ -125,7 +104,7 @@ func TestCodes(t *testing.T) {
 			})
 			t.Run("OfTwoRacingUsesOneWins", func(t *testing.T) {
 				f := enrolled(t, tg, newKeys(t))
-				f.clock.Add(30 * time.Second)
+				f.clock.Advance(30 * time.Second)
 				ctx, p := context.Background(), auth.Proof{Code: code(t, f.secret, f.clock.Now())}
 				a, err1 := f.factors.Verify(ctx, f.user.ID, p, login.Client{})
 				b, err2 := f.factors.Verify(ctx, f.user.ID, p, login.Client{})
@@ -193,14 +172,14 @@ func TestCodes(t *testing.T) {
 					t.Fatalf("the right code while blocked = %v, want 429", err)
 				}
 				// A right password clears the password's count, not the codes'.
-				users, _ := auth.NewService(f.db, plainHasher{}, slog.New(slog.DiscardHandler), auth.WithThrottle(f.db, auth.DefaultThrottle), auth.WithClock(f.clock.Now))
+				users, _ := auth.NewService(f.db, testkit.PlainHasher{}, slog.New(slog.DiscardHandler), auth.WithThrottle(f.db, auth.DefaultThrottle), auth.WithClock(f.clock.Now))
 				if _, err := users.VerifyPassword(ctx, auth.LoginInput{Credential: "ann", Password: "right-password"}); err != nil {
 					t.Fatal(err)
 				}
 				if n, _, _ := f.db.LoginThrottleState(ctx, "2fa:u:"+itoa(f.user.ID)); n != auth.CodeThrottle.FreeFailures {
 					t.Errorf("after a right password the code count is %d, want %d", n, auth.CodeThrottle.FreeFailures)
 				}
-				f.clock.Add(auth.CodeThrottle.BaseDelay)
+				f.clock.Advance(auth.CodeThrottle.BaseDelay)
 				right = auth.Proof{Code: code(t, f.secret, f.clock.Now())}
 				// A sensitive change with the right code does not clear it either ...
 				if err := f.spend(right); err != nil {
@@ -210,7 +189,7 @@ func TestCodes(t *testing.T) {
 					t.Error("a sensitive change cleared the count of wrong codes")
 				}
 				// ... a finished log-in does.
-				f.clock.Add(30 * time.Second)
+				f.clock.Advance(30 * time.Second)
 				pv, err := f.factors.Verify(ctx, f.user.ID, auth.Proof{Code: code(t, f.secret, f.clock.Now())}, login.Client{})
 				if err != nil {
 					t.Fatal(err)
@@ -246,9 +225,9 @@ func TestCodes(t *testing.T) {
 			t.Run("ASecretUnderADroppedKeyIsUnavailable", func(t *testing.T) {
 				f := enrolled(t, tg, newKeys(t))
 				other, _ := mfa.NewKeyring([]byte(strings.Repeat("o", mfa.KeySize)))
-				users, _ := auth.NewService(f.db, plainHasher{}, slog.New(slog.DiscardHandler))
+				users, _ := auth.NewService(f.db, testkit.PlainHasher{}, slog.New(slog.DiscardHandler))
 				g := mfa.New(f.db, users, mfa.Options{Keys: other, Now: f.clock.Now})
-				f.clock.Add(30 * time.Second)
+				f.clock.Advance(30 * time.Second)
 				_, err := g.Verify(context.Background(), f.user.ID, auth.Proof{Code: code(t, f.secret, f.clock.Now())}, login.Client{})
 				if auth.ErrorCode(err) != auth.EUnavailable {
 					t.Errorf("Verify = %v, want 503", err)
@@ -263,9 +242,9 @@ func TestCodes(t *testing.T) {
 					t.Fatalf("Reseal = %d, %v; want 1", n, err)
 				}
 				onlyNew, _ := mfa.NewKeyring(fresh)
-				users, _ := auth.NewService(f.db, plainHasher{}, slog.New(slog.DiscardHandler))
+				users, _ := auth.NewService(f.db, testkit.PlainHasher{}, slog.New(slog.DiscardHandler))
 				g := mfa.New(f.db, users, mfa.Options{Keys: onlyNew, Now: f.clock.Now})
-				f.clock.Add(30 * time.Second)
+				f.clock.Advance(30 * time.Second)
 				if err := g.Prove(context.Background(), f.user, auth.Proof{Code: code(t, f.secret, f.clock.Now())}, login.Client{}); err != nil {
 					t.Errorf("Prove under the new key alone = %v", err)
 				}

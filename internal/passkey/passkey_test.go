@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,39 +15,23 @@ import (
 	"authme/internal/session"
 	"authme/internal/store"
 	"authme/internal/testdb"
+	"authme/internal/testkit"
 )
 
 const origin = "http://localhost:8000"
 
 var settings = passkey.Settings{RPID: "localhost", Origins: []string{origin}}
 
-type plainHasher struct{}
-
-func (plainHasher) Hash(pw string) (string, error)             { return "h:" + pw, nil }
-func (plainHasher) Verify(hash, pw string) (bool, bool, error) { return hash == "h:"+pw, false, nil }
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 type fixture struct {
 	db    *store.DB
-	clock *clock
+	clock *testkit.Clock
 	svc   *passkey.Service
 	user  auth.User
 }
 
-func newService(t *testing.T, db *store.DB, clk *clock, st passkey.Settings) *passkey.Service {
+func newService(t *testing.T, db *store.DB, clk *testkit.Clock, st passkey.Settings) *passkey.Service {
 	t.Helper()
-	users, err := auth.NewService(db, plainHasher{}, slog.New(slog.DiscardHandler), auth.WithClock(clk.Now))
+	users, err := auth.NewService(db, testkit.PlainHasher{}, slog.New(slog.DiscardHandler), auth.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +49,7 @@ func setup(t *testing.T, tg testdb.Target) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := &clock{t: time.Now()}
+	clk := testkit.NewClock(time.Now())
 	return fixture{db: db, clock: clk, svc: newService(t, db, clk, settings), user: u}
 }
 
@@ -171,7 +154,7 @@ func TestPasskeys(t *testing.T) {
 				a := passkeytest.New(origin, true)
 				f.register(t, f.svc, a)
 				opts, _ := f.svc.BeginLogin(context.Background())
-				f.clock.Add(passkey.ChallengeTTL + time.Second)
+				f.clock.Advance(passkey.ChallengeTTL + time.Second)
 				resp, _ := a.Login(mustJSON(t, opts))
 				if _, err := f.svc.VerifyLogin(context.Background(), resp, login.Client{}); !errors.Is(err, auth.ErrPasskeyChallenge) {
 					t.Errorf("VerifyLogin after %v = %v, want the challenge refused", passkey.ChallengeTTL, err)

@@ -1,5 +1,6 @@
 // Package testkit holds the small helpers tests across authme share: a log sink the
-// server writes while a test reads it, and a clock a test moves by hand.
+// server writes while a test reads it, a clock a test moves by hand, and a hasher that
+// does not hash.
 package testkit
 
 import (
@@ -49,4 +50,16 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// PlainHasher keeps passwords as "h:"+password: for tests about something other than
+// hashing, where Argon2id would only cost time. It satisfies auth.PasswordHasher.
+type PlainHasher struct{}
+
+// Hash returns "h:"+pw.
+func (PlainHasher) Hash(pw string) (string, error) { return "h:" + pw, nil }
+
+// Verify reports whether hash is "h:"+pw; nothing ever needs rehashing.
+func (PlainHasher) Verify(hash, pw string) (ok, rehash bool, err error) {
+	return hash == "h:"+pw, false, nil
 }
